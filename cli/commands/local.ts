@@ -1,0 +1,62 @@
+import type { Command } from "commander";
+import type { Log } from "../../shared/log";
+import { positiveInteger } from "../context";
+import { DEFAULT_LOCAL_PORT, DEFAULT_STATE_FILE, startLocalStack } from "../local/local-stack";
+
+export function registerLocalCommands(program: Command): void {
+  const local = program.command("local").description("Run restorable on this machine against an embedded AWS emulator");
+  local
+    .command("start")
+    .description("Start the emulator, create the stack's resources, run the Lambdas in-process; stop with Ctrl-C")
+    .option("--port <port>", "the emulator's port", positiveInteger, DEFAULT_LOCAL_PORT)
+    .option("--verbose", "print every Lambda log line, not only warnings and errors")
+    .action(async (options: { port: number; verbose?: boolean }) => {
+      process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? "INFO" : "WARN";
+      const log: Log = consoleLog(options.verbose ?? false);
+      console.log(`starting the local stack on port ${options.port} ...`);
+      const stack = await startLocalStack({
+        port: options.port,
+        stateFile: DEFAULT_STATE_FILE,
+        log,
+        progress: (line) => console.log(line),
+      });
+      const { deployment } = stack;
+      console.log(`
+ready
+  emulator   ${deployment.endpoint} (moto server; state lives in memory until you stop it)
+  bucket     ${deployment.bucket}
+  table      ${deployment.table}
+  queue      ${deployment.queueUrl}
+  state file ${DEFAULT_STATE_FILE}
+
+In another terminal, from this repository:
+  npx restorable push <backup-dir> --source <name>
+  npx restorable backup postgres --source <name> --dbname <database>
+  npx restorable catalog list
+The CLI finds this stack through the state file. Stop with Ctrl-C.`);
+
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      console.log("stopping ...");
+      await stack.stop();
+      console.log("stopped");
+    });
+}
+
+function consoleLog(verbose: boolean): Log {
+  const write =
+    (level: string) =>
+    (message: string, ...extra: Record<string, unknown>[]) =>
+      console.error(
+        `[${level}] ${message}${extra.length > 0 ? ` ${JSON.stringify(Object.assign({}, ...extra))}` : ""}`,
+      );
+  return {
+    debug: verbose ? write("debug") : () => {},
+    info: verbose ? write("info") : () => {},
+    warn: write("warn"),
+    error: write("error"),
+  };
+}

@@ -1,0 +1,89 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import * as path from "node:path";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { Deployment, LocalStackFile } from "../../shared/deployment";
+import type { Log } from "../../shared/log";
+import { LOCAL_STACK_FILE, useDeployment } from "../deployment";
+import { EventPump, type QueueHandler } from "./event-pump";
+import { type RunningEmulator, startEmulator } from "./moto";
+import { REPOSITORY_ROOT } from "./paths";
+import { provision, resourceNames } from "./provision";
+
+export const LOCAL_REGION = "us-east-1";
+export const DEFAULT_LOCAL_PORT = 4580;
+
+export interface LocalStackOptions {
+  port?: number;
+  /** Resource name prefix; the default names are what .restorable/local.json points at. */
+  prefix?: string;
+  /** Where to write local.json; undefined writes nothing (tests). */
+  stateFile?: string;
+  log: Log;
+  progress?: (line: string) => void;
+}
+
+export interface LocalStack {
+  deployment: Deployment & { endpoint: string };
+  emulator: RunningEmulator;
+  pump: EventPump;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole service on one machine: the AWS emulator, the same resources as the CDK stack, and the
+ * Lambda handlers run in-process where AWS would invoke them (the emulator cannot run Lambda code).
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const emulator = await startEmulator({
+    ...(options.port ? { port: options.port } : {}),
+    ...(options.progress ? { log: options.progress } : {}),
+  });
+  try {
+    const names = resourceNames(options.prefix ?? "restorable-local");
+    useDeployment({ region: LOCAL_REGION, endpoint: emulator.endpoint, bucket: names.bucket, table: names.table });
+    const deployment = { ...(await provision(names, LOCAL_REGION)), endpoint: emulator.endpoint };
+
+    // The handlers read their configuration from the environment, as in Lambda.
+    process.env.CATALOG_TABLE_NAME = deployment.table;
+    process.env.BACKUP_BUCKET_NAME = deployment.bucket;
+    process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
+    const { handler } = (await import("../../functions/indexer")) as { handler: QueueHandler };
+
+    const pump = new EventPump({
+      sqs: new SQSClient({}),
+      queueUrl: deployment.queueUrl as string,
+      handler,
+      functionName: "indexer",
+      region: LOCAL_REGION,
+      log: options.log,
+    });
+    pump.start();
+
+    if (options.stateFile) {
+      const state: LocalStackFile = {
+        kind: "restorable-local-stack",
+        ...deployment,
+        pid: process.pid,
+        startedAt: new Date().toISOString(),
+      };
+      await mkdir(path.dirname(options.stateFile), { recursive: true });
+      await writeFile(options.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    }
+
+    return {
+      deployment,
+      emulator,
+      pump,
+      async stop() {
+        await pump.stop();
+        if (options.stateFile) await rm(options.stateFile, { force: true });
+        await emulator.stop();
+      },
+    };
+  } catch (error) {
+    await emulator.stop();
+    throw error;
+  }
+}
+
+export const DEFAULT_STATE_FILE = path.join(REPOSITORY_ROOT, LOCAL_STACK_FILE);

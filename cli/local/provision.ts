@@ -1,0 +1,148 @@
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  waitUntilTableExists,
+} from "@aws-sdk/client-dynamodb";
+import {
+  CreateBucketCommand,
+  PutBucketEncryptionCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CATALOG_TABLE_DEFINITION } from "../../shared/catalog/table-definition";
+import type { Deployment } from "../../shared/deployment";
+import { INDEXER_TIMEOUT_SECONDS, INGEST_MAX_RECEIVE_COUNT, INGEST_NOTIFICATIONS } from "../../shared/ingest/wiring";
+
+export interface ResourceNames {
+  bucket: string;
+  table: string;
+  queue: string;
+  deadLetterQueue: string;
+}
+
+export function resourceNames(prefix: string): ResourceNames {
+  return {
+    bucket: `${prefix}-backups`,
+    table: `${prefix}-catalog`,
+    queue: `${prefix}-ingest`,
+    deadLetterQueue: `${prefix}-ingest-dlq`,
+  };
+}
+
+/**
+ * Creates, in whatever endpoint the SDK points at, the resources the CDK stack creates, from the
+ * same definitions: table key schema and indexes, queue and dead-letter wiring, bucket
+ * notifications. Used by the local stack and by integration tests. Idempotent.
+ */
+export async function provision(names: ResourceNames, region: string): Promise<Deployment> {
+  const s3 = new S3Client({});
+  const dynamo = new DynamoDBClient({});
+  const sqs = new SQSClient({});
+
+  await s3.send(new CreateBucketCommand({ Bucket: names.bucket })).catch(ignore("BucketAlreadyOwnedByYou"));
+  await s3.send(
+    new PutBucketVersioningCommand({ Bucket: names.bucket, VersioningConfiguration: { Status: "Enabled" } }),
+  );
+  await s3.send(
+    new PutBucketEncryptionCommand({
+      Bucket: names.bucket,
+      ServerSideEncryptionConfiguration: {
+        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+      },
+    }),
+  );
+  await s3.send(
+    new PutPublicAccessBlockCommand({
+      Bucket: names.bucket,
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    }),
+  );
+
+  const { keys, indexes } = CATALOG_TABLE_DEFINITION;
+  const attributeNames = [keys.partitionKey, keys.sortKey, ...indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
+  await dynamo
+    .send(
+      new CreateTableCommand({
+        TableName: names.table,
+        BillingMode: CATALOG_TABLE_DEFINITION.billing,
+        AttributeDefinitions: [...new Set(attributeNames)].map((name) => ({ AttributeName: name, AttributeType: "S" })),
+        KeySchema: [
+          { AttributeName: keys.partitionKey, KeyType: "HASH" },
+          { AttributeName: keys.sortKey, KeyType: "RANGE" },
+        ],
+        GlobalSecondaryIndexes: indexes.map((index) => ({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: "HASH" },
+            { AttributeName: index.sortKey, KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        })),
+        DeletionProtectionEnabled: true,
+      }),
+    )
+    .catch((error: unknown) => {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    });
+  await waitUntilTableExists({ client: dynamo, maxWaitTime: 60 }, { TableName: names.table });
+
+  const deadLetter = await sqs.send(new CreateQueueCommand({ QueueName: names.deadLetterQueue }));
+  const deadLetterArn = await queueArn(sqs, deadLetter.QueueUrl as string);
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: names.queue,
+      Attributes: {
+        VisibilityTimeout: String(INDEXER_TIMEOUT_SECONDS),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: deadLetterArn,
+          maxReceiveCount: INGEST_MAX_RECEIVE_COUNT,
+        }),
+      },
+    }),
+  );
+  const ingestArn = await queueArn(sqs, queue.QueueUrl as string);
+  await s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: names.bucket,
+      NotificationConfiguration: {
+        QueueConfigurations: INGEST_NOTIFICATIONS.map((notification) => ({
+          QueueArn: ingestArn,
+          Events: [...notification.events],
+          Filter: { Key: { FilterRules: [{ Name: "prefix", Value: notification.prefix }] } },
+        })),
+      },
+    }),
+  );
+
+  return {
+    region,
+    bucket: names.bucket,
+    table: names.table,
+    queueUrl: queue.QueueUrl as string,
+    deadLetterQueueUrl: deadLetter.QueueUrl as string,
+  };
+}
+
+async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
+  );
+  const arn = attributes.Attributes?.QueueArn;
+  if (!arn) throw new Error(`queue ${queueUrl} has no ARN`);
+  return arn;
+}
+
+function ignore(name: string) {
+  return (error: unknown) => {
+    if (!(error instanceof Error) || error.name !== name) throw error;
+  };
+}

@@ -1,0 +1,102 @@
+import { createHash } from "node:crypto";
+import { type Readable, Transform, type TransformCallback } from "node:stream";
+import { PutObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { SHA256_TAG } from "../../shared/dumpset/object-tags";
+import { RestorableError } from "../../shared/errors";
+
+/**
+ * 8 MiB parts, 4 in flight: at most ~40 MiB buffered whatever the object's size, and a 5 TiB
+ * object still fits within S3's 10,000 parts once lib-storage grows the part size.
+ */
+export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
+export const UPLOAD_QUEUE_SIZE = 4;
+
+export class UploadError extends RestorableError {}
+
+export interface UploadedObject {
+  key: string;
+  size: number;
+  sha256: string;
+  versionId: string | undefined;
+}
+
+export interface HashingUploadOptions {
+  s3: S3Client;
+  bucket: string;
+  key: string;
+  body: Readable;
+  contentType?: string;
+  /** Called with the number of bytes that just went through the hash (and on to the upload). */
+  onBytes?: (bytes: number) => void;
+  /**
+   * Called once the source has ended and before the upload completes; throwing here aborts the
+   * upload. Lets a producer (pg_dump) report a failure that arrives after its last byte.
+   */
+  beforeComplete?: () => Promise<void>;
+  abortSignal?: AbortSignal;
+}
+
+/**
+ * Streams `body` into a multipart upload while hashing it in the same pass, then records the
+ * SHA-256 as a tag on the uploaded version (see shared/dumpset/object-tags.ts for why a tag).
+ */
+export async function uploadHashing(options: HashingUploadOptions): Promise<UploadedObject> {
+  const hash = createHash("sha256");
+  let size = 0;
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      hash.update(chunk);
+      size += chunk.length;
+      options.onBytes?.(chunk.length);
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback) {
+      if (!options.beforeComplete) return callback();
+      options.beforeComplete().then(
+        () => callback(),
+        (error: Error) => callback(error),
+      );
+    },
+  });
+  options.body.on("error", (error) => hashing.destroy(error));
+  options.body.pipe(hashing);
+
+  const upload = new Upload({
+    client: options.s3,
+    params: {
+      Bucket: options.bucket,
+      Key: options.key,
+      Body: hashing,
+      ContentType: options.contentType ?? "application/octet-stream",
+    },
+    partSize: UPLOAD_PART_SIZE,
+    queueSize: UPLOAD_QUEUE_SIZE,
+    leavePartsOnError: false,
+    ...(options.abortSignal ? { abortController: abortControllerFor(options.abortSignal) } : {}),
+  });
+  let versionId: string | undefined;
+  try {
+    const result = await upload.done();
+    versionId = result.VersionId;
+  } catch (error) {
+    throw new UploadError("upload-failed", `upload of ${options.key} failed`, { cause: error });
+  }
+  const sha256 = hash.digest("hex");
+  await options.s3.send(
+    new PutObjectTaggingCommand({
+      Bucket: options.bucket,
+      Key: options.key,
+      ...(versionId ? { VersionId: versionId } : {}),
+      Tagging: { TagSet: [{ Key: SHA256_TAG, Value: sha256 }] },
+    }),
+  );
+  return { key: options.key, size, sha256, versionId };
+}
+
+function abortControllerFor(signal: AbortSignal): AbortController {
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort(signal.reason);
+  else signal.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
+  return controller;
+}

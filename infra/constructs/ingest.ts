@@ -1,0 +1,102 @@
+import { Duration, Stack, Validations } from "aws-cdk-lib";
+import type { ITableV2 } from "aws-cdk-lib/aws-dynamodb";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import { EventType, type IBucket } from "aws-cdk-lib/aws-s3";
+import { SqsDestination } from "aws-cdk-lib/aws-s3-notifications";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import {
+  INDEXER_TIMEOUT_SECONDS,
+  INGEST_BATCH_SIZE,
+  INGEST_MAX_RECEIVE_COUNT,
+  INGEST_NOTIFICATIONS,
+} from "../../shared/ingest/wiring";
+import { grantCatalogAccess, grantObjectRead, objectWildcardFinding } from "../grants";
+import { RestorableFunction } from "./restorable-function";
+
+const S3_EVENT_TYPES: Record<string, EventType> = {
+  "s3:ObjectCreated:*": EventType.OBJECT_CREATED,
+  "s3:ObjectRemoved:*": EventType.OBJECT_REMOVED,
+};
+
+export interface IngestProps {
+  bucket: IBucket;
+  table: ITableV2;
+}
+
+/** Bucket events → queue (with a dead-letter queue) → indexer Lambda → catalog. */
+export class Ingest extends Construct {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly indexer: RestorableFunction;
+
+  constructor(scope: Construct, id: string, props: IngestProps) {
+    super(scope, id);
+    this.deadLetterQueue = new Queue(this, "DeadLetters", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new Queue(this, "Events", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS recommends six times the function timeout, so retries of a slow batch do not overlap.
+      visibilityTimeout: Duration.seconds(INDEXER_TIMEOUT_SECONDS * 6),
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: INGEST_MAX_RECEIVE_COUNT },
+    });
+    for (const notification of INGEST_NOTIFICATIONS) {
+      for (const event of notification.events) {
+        const eventType = S3_EVENT_TYPES[event];
+        if (!eventType) throw new Error(`no CDK event type for ${event}`);
+        props.bucket.addEventNotification(eventType, new SqsDestination(this.queue), { prefix: notification.prefix });
+      }
+    }
+
+    acknowledgeNotificationsHandler(this);
+
+    this.indexer = new RestorableFunction(this, "Indexer", {
+      handler: "indexer",
+      description: "Indexes dump sets and restic snapshots into the catalog as they arrive",
+      timeout: Duration.seconds(INDEXER_TIMEOUT_SECONDS),
+      environment: {
+        CATALOG_TABLE_NAME: props.table.tableName,
+        BACKUP_BUCKET_NAME: props.bucket.bucketName,
+      },
+    });
+    this.indexer.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: INGEST_BATCH_SIZE,
+        maxBatchingWindow: Duration.seconds(5),
+        reportBatchItemFailures: true,
+      }),
+    );
+    grantObjectRead(
+      props.bucket,
+      this.indexer,
+      INGEST_NOTIFICATIONS.map((n) => n.prefix),
+    );
+    grantCatalogAccess(props.table, this.indexer, "read-write");
+    Validations.of(this.indexer.role as Construct).acknowledge(
+      ...INGEST_NOTIFICATIONS.map((n) => ({
+        id: objectWildcardFinding(props.bucket, n.prefix),
+        reason: "The indexer reads whatever arrives under its prefixes; objects are not known in advance.",
+      })),
+    );
+  }
+}
+
+/**
+ * CDK configures bucket notifications through a singleton Lambda of its own whose role uses the AWS
+ * managed basic-execution policy; it is not ours to change.
+ */
+function acknowledgeNotificationsHandler(scope: Construct): void {
+  const stack = Stack.of(scope);
+  for (const child of stack.node.children) {
+    if (!child.node.id.startsWith("BucketNotificationsHandler")) continue;
+    Validations.of(child).acknowledge({
+      id: "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+      reason: "CDK's own bucket-notification configurator (custom resource); it only writes its logs with this policy.",
+    });
+  }
+}

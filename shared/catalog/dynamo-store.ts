@@ -1,0 +1,315 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DynamoDBDocumentClient,
+  GetCommand,
+  paginateQuery,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import { RestorableError } from "../errors";
+import { parseWith } from "../validation";
+import {
+  type BackupEntry,
+  BackupEntrySchema,
+  type BackupStatus,
+  type BackupSummary,
+  BackupSummarySchema,
+  type SourceEntry,
+  SourceEntrySchema,
+  summarise,
+} from "./entry";
+import type { CatalogStore, ListOptions, RecordOutcome } from "./store";
+import { CATALOG_INDEXES } from "./table-definition";
+
+export class CatalogWriteError extends RestorableError {}
+
+const key = {
+  backup: (id: string) => ({ pk: `BACKUP#${id}`, sk: "#BACKUP" }),
+  backupTag: (id: string, tag: string) => ({ pk: `BACKUP#${id}`, sk: `TAG#${tag}` }),
+  source: (source: string) => ({ pk: `SOURCE#${source}`, sk: "#SOURCE" }),
+  timelineSort: (entry: { createdAt: string; id: string }) => `${entry.createdAt}#${entry.id}`,
+};
+
+const ItemWithEntrySchema = z.object({ entry: BackupEntrySchema });
+const TagItemSchema = z.object({ id: z.string() });
+const SourceItemSchema = z
+  .object({
+    name: z.string(),
+    kind: SourceEntrySchema.shape.kind,
+    latest: BackupSummarySchema.nullish(),
+    latestComplete: BackupSummarySchema.nullish(),
+    updatedAt: z.string(),
+  })
+  .transform(
+    (item): SourceEntry => ({
+      source: item.name,
+      kind: item.kind,
+      latest: item.latest ?? null,
+      latestComplete: item.latestComplete ?? null,
+      updatedAt: item.updatedAt,
+    }),
+  );
+
+/** Key attributes and index attributes are kept apart from the entry itself, which is stored whole. */
+export class DynamoCatalogStore implements CatalogStore {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async recordBackup(entry: BackupEntry, manifestVersion: string | null): Promise<RecordOutcome> {
+    const sortKey = key.timelineSort(entry);
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...key.backup(entry.id),
+                  gsi1pk: `SOURCE#${entry.source}`,
+                  gsi1sk: sortKey,
+                  status: entry.status,
+                  manifestVersion: manifestVersion ?? "-",
+                  entry,
+                },
+                ConditionExpression:
+                  "attribute_not_exists(pk) OR (#status <> :removed AND #status <> :forgotten AND " +
+                  "NOT (:incoming = :incomplete AND manifestVersion = :version AND #status IN (:complete, :corrupt)))",
+                ExpressionAttributeNames: { "#status": "status" },
+                ExpressionAttributeValues: {
+                  ":removed": "REMOVED",
+                  ":forgotten": "FORGOTTEN",
+                  ":incomplete": "INCOMPLETE",
+                  ":complete": "COMPLETE",
+                  ":corrupt": "CORRUPT",
+                  ":incoming": entry.status,
+                  ":version": manifestVersion ?? "-",
+                },
+              },
+            },
+            ...entry.tags.map((tag) => ({
+              Put: {
+                TableName: this.tableName,
+                Item: { ...key.backupTag(entry.id, tag), gsi1pk: `TAG#${tag}`, gsi1sk: sortKey, id: entry.id },
+              },
+            })),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCancellation(error)) return "kept-existing";
+      throw new CatalogWriteError("catalog-write-failed", `could not record backup ${entry.id}`, { cause: error });
+    }
+    await this.advanceSource(entry.source, entry.kind === "dumpset" ? "dumpset" : "restic", summarise(entry));
+    return "written";
+  }
+
+  async setStatus(id: string, status: BackupStatus, reason: string | null, at: Date): Promise<BackupEntry | undefined> {
+    const existing = await this.getBackup(id);
+    if (!existing) return undefined;
+    const updated = { ...existing, status, statusReason: reason, statusChangedAt: at.toISOString() } as BackupEntry;
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key.backup(id),
+        UpdateExpression: "SET #status = :status, entry = :entry",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":status": status, ":entry": updated },
+      }),
+    );
+    await this.advanceSource(existing.source, existing.kind === "dumpset" ? "dumpset" : "restic", summarise(updated));
+    return updated;
+  }
+
+  async getBackup(id: string): Promise<BackupEntry | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: key.backup(id), ConsistentRead: true }),
+    );
+    return result.Item ? parseWith(ItemWithEntrySchema, result.Item, "catalog item").entry : undefined;
+  }
+
+  async listBySource(source: string, options: ListOptions = {}): Promise<BackupEntry[]> {
+    const items = await this.queryTimeline(`SOURCE#${source}`, options.limit);
+    return items.map((item) => parseWith(ItemWithEntrySchema, item, "catalog item").entry);
+  }
+
+  async listByTag(tag: string, options: ListOptions = {}): Promise<BackupEntry[]> {
+    const items = await this.queryTimeline(`TAG#${tag}`, options.limit);
+    const ids = items.map((item) => parseWith(TagItemSchema, item, "catalog tag item").id);
+    return this.getBackups(ids);
+  }
+
+  async listSources(): Promise<SourceEntry[]> {
+    const sources: SourceEntry[] = [];
+    const pages = paginateQuery(
+      { client: this.documents },
+      {
+        TableName: this.tableName,
+        IndexName: CATALOG_INDEXES.sources.indexName,
+        KeyConditionExpression: "gsi2pk = :all",
+        ExpressionAttributeValues: { ":all": "SOURCES" },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) sources.push(parseWith(SourceItemSchema, item, "catalog source item"));
+    }
+    return sources;
+  }
+
+  private async queryTimeline(partition: string, limit = 50): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: CATALOG_INDEXES.timeline.indexName,
+          KeyConditionExpression: "gsi1pk = :partition",
+          ExpressionAttributeValues: { ":partition": partition },
+          ScanIndexForward: false,
+          Limit: limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && items.length < limit);
+    return items;
+  }
+
+  private async getBackups(ids: string[]): Promise<BackupEntry[]> {
+    const found = new Map<string, BackupEntry>();
+    for (let offset = 0; offset < ids.length; offset += 100) {
+      let keys: Record<string, unknown>[] | undefined = ids.slice(offset, offset + 100).map((id) => key.backup(id));
+      // BatchGet may hand back unprocessed keys under load; ask again for exactly those.
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        const result: BatchGetCommandOutput = await this.documents.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          const entry = parseWith(ItemWithEntrySchema, item, "catalog item").entry;
+          found.set(entry.id, entry);
+        }
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
+        if (keys && keys.length > 0) await sleep(Math.min(1000, 50 * 2 ** attempt));
+      }
+    }
+    return ids.flatMap((id) => found.get(id) ?? []);
+  }
+
+  /**
+   * Moves the source's "latest" pointers forward (or refreshes them for the same backup). The
+   * conditions make concurrent and out-of-order writes converge on the newest backup.
+   */
+  private async advanceSource(source: string, kind: SourceEntry["kind"], summary: BackupSummary): Promise<void> {
+    const sortKey = key.timelineSort(summary);
+    await this.updateUnlessNewer(
+      {
+        UpdateExpression:
+          "SET gsi2pk = :all, gsi2sk = :name, #name = :name, kind = :kind, latest = :summary, latestSort = :sort, updatedAt = :now",
+        ConditionExpression: "attribute_not_exists(latestSort) OR latestSort <= :sort",
+        ExpressionAttributeNames: { "#name": "name" },
+        ExpressionAttributeValues: {
+          ":all": "SOURCES",
+          ":name": source,
+          ":kind": kind,
+          ":summary": summary,
+          ":sort": sortKey,
+          ":now": new Date().toISOString(),
+        },
+      },
+      source,
+    );
+    if (summary.status === "COMPLETE") {
+      await this.updateUnlessNewer(
+        {
+          UpdateExpression: "SET latestComplete = :summary, latestCompleteSort = :sort",
+          ConditionExpression: "attribute_not_exists(latestCompleteSort) OR latestCompleteSort <= :sort",
+          ExpressionAttributeValues: { ":summary": summary, ":sort": sortKey },
+        },
+        source,
+      );
+      return;
+    }
+    // The latest complete backup is no longer complete (removed, forgotten, found corrupt): find the next one.
+    const current = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: key.source(source), ConsistentRead: true }),
+    );
+    if (current.Item?.latestCompleteSort !== sortKey) return;
+    const replacement = await this.newestComplete(source);
+    await this.updateUnlessNewer(
+      {
+        UpdateExpression: replacement
+          ? "SET latestComplete = :summary, latestCompleteSort = :replacement"
+          : "REMOVE latestComplete, latestCompleteSort",
+        ConditionExpression: "latestCompleteSort = :sort",
+        ExpressionAttributeValues: replacement
+          ? { ":sort": sortKey, ":summary": summarise(replacement), ":replacement": key.timelineSort(replacement) }
+          : { ":sort": sortKey },
+      },
+      source,
+    );
+  }
+
+  private async newestComplete(source: string): Promise<BackupEntry | undefined> {
+    const pages = paginateQuery(
+      { client: this.documents, pageSize: 100 },
+      {
+        TableName: this.tableName,
+        IndexName: CATALOG_INDEXES.timeline.indexName,
+        KeyConditionExpression: "gsi1pk = :partition",
+        FilterExpression: "#status = :complete",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":partition": `SOURCE#${source}`, ":complete": "COMPLETE" },
+        ScanIndexForward: false,
+      },
+    );
+    for await (const page of pages) {
+      const item = page.Items?.[0];
+      if (item) return parseWith(ItemWithEntrySchema, item, "catalog item").entry;
+    }
+    return undefined;
+  }
+
+  /** An update whose condition failing just means a newer value is already there. */
+  private async updateUnlessNewer(
+    update: Omit<UpdateCommandInput, "TableName" | "Key">,
+    source: string,
+  ): Promise<void> {
+    try {
+      await this.documents.send(new UpdateCommand({ TableName: this.tableName, Key: key.source(source), ...update }));
+    } catch (error) {
+      if (isConditionalFailure(error)) return;
+      throw new CatalogWriteError("catalog-write-failed", `could not update the summary of source ${source}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+function isConditionalFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === "ConditionalCheckFailedException";
+}
+
+function isConditionalCancellation(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== "TransactionCanceledException") return false;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  // Without reasons we cannot tell a condition from a conflict; let the caller retry.
+  return reasons?.some((reason) => reason.Code === "ConditionalCheckFailed") ?? false;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,64 @@
+import { z } from "zod";
+import { ManifestComponentSchema } from "../dumpset/manifest";
+
+/**
+ * - COMPLETE: every component present with the declared size and SHA-256
+ * - INCOMPLETE: a component is missing (an upload cut short, or events that have not all arrived)
+ * - CORRUPT: the manifest is malformed, or a component's size or SHA-256 differs from the manifest
+ * - REMOVED: deleted by retention (dump sets); the entry stays as history
+ * - FORGOTTEN: the snapshot file was deleted from its restic repository; the entry stays as history
+ */
+export const BackupStatusSchema = z.enum(["COMPLETE", "INCOMPLETE", "CORRUPT", "REMOVED", "FORGOTTEN"]);
+export type BackupStatus = z.infer<typeof BackupStatusSchema>;
+
+const IsoDateTimeSchema = z.iso.datetime({ offset: true });
+
+const BackupEntryBaseSchema = z.object({
+  id: z.string().min(1),
+  source: z.string().min(1),
+  createdAt: IsoDateTimeSchema,
+  status: BackupStatusSchema,
+  /** Why the status is what it is; null when COMPLETE. */
+  statusReason: z.string().nullable(),
+  statusChangedAt: IsoDateTimeSchema,
+  hostname: z.string().nullable(),
+  tags: z.array(z.string()),
+  sizeBytes: z.number().int().nonnegative().nullable(),
+  indexedAt: IsoDateTimeSchema,
+});
+
+export const DumpSetEntrySchema = BackupEntryBaseSchema.extend({
+  kind: z.literal("dumpset"),
+  manifestKey: z.string(),
+  /** S3 version (or ETag) of the manifest evaluated; entries for the same version are not downgraded. */
+  manifestVersion: z.string().nullable(),
+  serverVersion: z.string().nullable(),
+  masterKeyId: z.string().nullable(),
+  components: z.array(ManifestComponentSchema),
+  /** Every problem found, one line each; statusReason summarises them. */
+  problems: z.array(z.string()),
+});
+export type DumpSetEntry = z.infer<typeof DumpSetEntrySchema>;
+
+export const BackupEntrySchema = z.discriminatedUnion("kind", [DumpSetEntrySchema]);
+export type BackupEntry = z.infer<typeof BackupEntrySchema>;
+
+export const BackupSummarySchema = z.object({
+  id: z.string(),
+  createdAt: IsoDateTimeSchema,
+  status: BackupStatusSchema,
+});
+export type BackupSummary = z.infer<typeof BackupSummarySchema>;
+
+export const SourceEntrySchema = z.object({
+  source: z.string(),
+  kind: z.enum(["dumpset", "restic"]),
+  latest: BackupSummarySchema.nullable(),
+  latestComplete: BackupSummarySchema.nullable(),
+  updatedAt: IsoDateTimeSchema,
+});
+export type SourceEntry = z.infer<typeof SourceEntrySchema>;
+
+export function summarise(entry: BackupEntry): BackupSummary {
+  return { id: entry.id, createdAt: entry.createdAt, status: entry.status };
+}

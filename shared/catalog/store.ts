@@ -1,0 +1,29 @@
+import type { BackupEntry, BackupStatus, SourceEntry } from "./entry";
+
+export interface ListOptions {
+  limit?: number;
+}
+
+export type RecordOutcome = "written" | "kept-existing";
+
+/**
+ * The catalog as the domain sees it. The DynamoDB implementation is in ./dynamo-store.ts; tests of
+ * pure logic can use any other implementation.
+ */
+export interface CatalogStore {
+  /**
+   * Records the result of evaluating a backup. Idempotent: the same evaluation twice leaves one entry.
+   * An INCOMPLETE evaluation never replaces a COMPLETE or CORRUPT entry of the same manifest version
+   * (it can only be a late look at a set that has since arrived), and REMOVED / FORGOTTEN entries are
+   * history that evaluations do not rewrite.
+   */
+  recordBackup(entry: BackupEntry, manifestVersion: string | null): Promise<RecordOutcome>;
+  /** Changes the status of an existing entry (retention, forget), keeping everything else. */
+  setStatus(id: string, status: BackupStatus, reason: string | null, at: Date): Promise<BackupEntry | undefined>;
+  getBackup(id: string): Promise<BackupEntry | undefined>;
+  /** Newest first. */
+  listBySource(source: string, options?: ListOptions): Promise<BackupEntry[]>;
+  /** Newest first. */
+  listByTag(tag: string, options?: ListOptions): Promise<BackupEntry[]>;
+  listSources(): Promise<SourceEntry[]>;
+}

@@ -1,0 +1,32 @@
+import { z } from "zod";
+
+/** CloudFormation output names of the stack, read by the CLI to find a deployment. */
+export const STACK_OUTPUTS = {
+  bucket: "BackupBucketName",
+  table: "CatalogTableName",
+  queue: "IngestQueueUrl",
+  deadLetterQueue: "IngestDeadLetterQueueUrl",
+} as const;
+
+export const DEFAULT_STACK_NAME = "Restorable";
+
+/** Everything a client needs to talk to one deployment of restorable. */
+export const DeploymentSchema = z.object({
+  region: z.string().min(1),
+  /** Only for an emulator or a private endpoint; exported as AWS_ENDPOINT_URL for the SDK. */
+  endpoint: z.url().optional(),
+  bucket: z.string().min(1),
+  table: z.string().min(1),
+  queueUrl: z.string().optional(),
+  deadLetterQueueUrl: z.string().optional(),
+});
+export type Deployment = z.infer<typeof DeploymentSchema>;
+
+/** What `npm start` writes to .restorable/local.json. */
+export const LocalStackFileSchema = DeploymentSchema.extend({
+  kind: z.literal("restorable-local-stack"),
+  endpoint: z.url(),
+  pid: z.number().int(),
+  startedAt: z.iso.datetime(),
+});
+export type LocalStackFile = z.infer<typeof LocalStackFileSchema>;

@@ -1,0 +1,59 @@
+import { InvalidInputError } from "../errors";
+
+/** The files a host's backup script writes beside its data (see the seed "A complete backup script"). */
+export const HOST_CHECKSUMS_FILE = "SHA256SUMS";
+export const HOST_MANIFEST_FILE = "manifest.txt";
+export const MASTER_KEY_ID_FILE = "master-key-id.txt";
+
+export interface ChecksumLine {
+  sha256: string;
+  /** The path exactly as `sha256sum` printed it: often absolute, as in the seed script. */
+  path: string;
+}
+
+/**
+ * Parses `sha256sum` output (text and binary mode, and the escaped form sha256sum uses for names
+ * holding a backslash or newline).
+ */
+export function parseChecksums(text: string): ChecksumLine[] {
+  const lines: ChecksumLine[] = [];
+  for (const [index, raw] of text.split("\n").entries()) {
+    if (raw.trim() === "") continue;
+    const escaped = raw.startsWith("\\");
+    const line = escaped ? raw.slice(1) : raw;
+    const match = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
+    if (!match) {
+      throw new InvalidInputError(
+        "invalid-checksums",
+        `${HOST_CHECKSUMS_FILE} line ${index + 1} is not "<sha256>  <path>"`,
+      );
+    }
+    const path = escaped ? (match[2] as string).replace(/\\n/g, "\n").replace(/\\\\/g, "\\") : (match[2] as string);
+    lines.push({ sha256: (match[1] as string).toLowerCase(), path });
+  }
+  return lines;
+}
+
+/**
+ * Maps a path from SHA256SUMS to a name inside the backup directory. The seed script hashes
+ * "$DEST/main.dump" with an absolute path from the host, which may no longer exist where the
+ * directory is pushed from, so only the last segment is meaningful.
+ */
+export function checksumPathToName(path: string): string {
+  const trimmed = path.replace(/^\.\//, "");
+  const segments = trimmed.split("/").filter((segment) => segment !== "");
+  return segments[segments.length - 1] ?? trimmed;
+}
+
+/** Parses the seed's `key: value` manifest.txt; lines without a colon are ignored, values are trimmed. */
+export function parseHostManifest(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const key = line.slice(0, colon).trim();
+    if (key === "" || /\s/.test(key)) continue;
+    fields[key] = line.slice(colon + 1).trim();
+  }
+  return fields;
+}

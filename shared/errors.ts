@@ -1,0 +1,28 @@
+/**
+ * Small named errors. Each carries a stable `code` so callers (and catalog status reasons) can tell
+ * failures apart without string matching, and keeps the underlying failure as `cause`.
+ */
+export class RestorableError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that will never become valid by retrying: record it with a reason, do not retry. */
+export class InvalidInputError extends RestorableError {}
+
+/** Configuration (environment, flags, deployment lookup) is missing or malformed. */
+export class ConfigurationError extends RestorableError {}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}

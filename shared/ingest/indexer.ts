@@ -1,0 +1,108 @@
+import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { isMissingObject } from "../aws/s3-errors";
+import type { CatalogStore } from "../catalog/store";
+import { type ClassifiedKey, classifyKey, manifestKey } from "../layout";
+import type { Log } from "../log";
+import { parseJsonWith } from "../validation";
+import { evaluateDumpSet } from "./evaluate-dumpset";
+import { decodeEventKey, isCreation, type S3EventRecord, S3NotificationMessageSchema } from "./s3-events";
+
+export interface IndexerDependencies {
+  s3: S3Client;
+  catalog: CatalogStore;
+  bucket: string;
+  log: Log;
+  now: () => Date;
+}
+
+/** The parts of an SQS record the indexer reads. */
+export interface QueueMessage {
+  messageId: string;
+  body: string;
+}
+
+export type ObjectOutcome =
+  | { key: string; outcome: "recorded"; id: string; status: string }
+  | { key: string; outcome: "kept-existing"; id: string }
+  | { key: string; outcome: "ignored"; reason: string };
+
+/**
+ * Indexes one queue message. Bad objects (a malformed manifest, a missing component) are recorded in
+ * the catalog with a reason and the message succeeds. It throws only for what a retry can fix
+ * (throttling, an unreachable service) or for a message we cannot read at all, which then reaches the
+ * dead-letter queue intact; the handler reports such messages one by one, never the whole batch.
+ */
+export async function indexMessage(message: QueueMessage, deps: IndexerDependencies): Promise<ObjectOutcome[]> {
+  // A body we cannot parse is not ours to judge: it fails, and so reaches the dead-letter queue intact.
+  const notification = parseJsonWith(S3NotificationMessageSchema, message.body, "S3 notification message");
+  if (!("Records" in notification)) return [];
+  const outcomes: ObjectOutcome[] = [];
+  for (const record of notification.Records) outcomes.push(await indexRecord(record, deps));
+  return outcomes;
+}
+
+async function indexRecord(record: S3EventRecord, deps: IndexerDependencies): Promise<ObjectOutcome> {
+  const key = decodeEventKey(record.s3.object.key);
+  if (record.s3.bucket.name !== deps.bucket) {
+    return ignored(deps, key, `event for bucket ${record.s3.bucket.name}, not ${deps.bucket}`);
+  }
+  const classified = classifyKey(key);
+  switch (classified.type) {
+    case "set-manifest":
+      return isCreation(record) ? indexDumpSet(key, classified, deps) : ignored(deps, key, record.eventName);
+    case "set-component":
+      return isCreation(record) ? indexComponentArrival(key, classified, deps) : ignored(deps, key, record.eventName);
+    case "restic-file":
+      return ignored(deps, key, "restic repositories are not indexed yet");
+    case "unrecognised":
+      return ignored(deps, key, classified.reason);
+  }
+}
+
+async function indexDumpSet(
+  key: string,
+  set: Extract<ClassifiedKey, { type: "set-manifest" | "set-component" }>,
+  deps: IndexerDependencies,
+): Promise<ObjectOutcome> {
+  const evaluation = await evaluateDumpSet(
+    deps.s3,
+    { bucket: deps.bucket, source: set.source, setId: set.setId },
+    deps.now(),
+  );
+  if (!evaluation.found) return ignored(deps, key, "the set's manifest no longer exists");
+  const outcome = await deps.catalog.recordBackup(evaluation.entry, evaluation.manifestVersion);
+  const { id, status, statusReason } = evaluation.entry;
+  if (outcome === "kept-existing") {
+    deps.log.info("kept the existing catalog entry", { key, id, evaluated: status });
+    return { key, outcome, id };
+  }
+  const log = status === "COMPLETE" ? deps.log.info : deps.log.warn;
+  log.call(deps.log, "recorded dump set", { key, id, status, reason: statusReason });
+  return { key, outcome: "recorded", id, status };
+}
+
+/**
+ * A component that arrives after its manifest (events are not ordered, and a manifest may be written
+ * early by hand) re-evaluates the set; before its manifest it is just an upload in progress.
+ */
+async function indexComponentArrival(
+  key: string,
+  component: Extract<ClassifiedKey, { type: "set-component" }>,
+  deps: IndexerDependencies,
+): Promise<ObjectOutcome> {
+  try {
+    await deps.s3.send(
+      new HeadObjectCommand({ Bucket: deps.bucket, Key: manifestKey(component.source, component.setId) }),
+    );
+  } catch (error) {
+    if (isMissingObject(error))
+      return { key, outcome: "ignored", reason: "component of a set whose manifest has not arrived" };
+    throw error;
+  }
+  return indexDumpSet(key, component, deps);
+}
+
+function ignored(deps: IndexerDependencies, key: string, reason: string): ObjectOutcome {
+  deps.log.info("ignored object event", { key, reason });
+  return { key, outcome: "ignored", reason };
+}
