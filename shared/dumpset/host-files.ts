@@ -28,7 +28,9 @@ export function parseChecksums(text: string): ChecksumLine[] {
         `${HOST_CHECKSUMS_FILE} line ${index + 1} is not "<sha256>  <path>"`,
       );
     }
-    const path = escaped ? (match[2] as string).replace(/\\n/g, "\n").replace(/\\\\/g, "\\") : (match[2] as string);
+    const path = escaped
+      ? (match[2] as string).replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c))
+      : (match[2] as string);
     lines.push({ sha256: (match[1] as string).toLowerCase(), path });
   }
   return lines;

@@ -1,0 +1,81 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { freePort } from "../../cli/local/moto";
+import { postgresAt } from "../support/postgres";
+import { writeSeedBackup } from "../support/seed-backup";
+import { CLI, runCli } from "../support/stack";
+
+let localStack: ChildProcess | undefined;
+
+afterAll(() => {
+  localStack?.kill("SIGKILL");
+});
+
+/** What a new user does: start the stack in one terminal, push and list from another. */
+describe("the local stack", () => {
+  it("starts, takes a push from another process, lists it, and stops cleanly on Ctrl-C", async () => {
+    const workspace = await mkdtemp(path.join(tmpdir(), "restorable-local-"));
+    const stateFile = path.join(workspace, ".restorable", "local.json");
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, "local", "start", "--port", String(port), "--state-file", stateFile], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, AWS_ENDPOINT_URL: undefined },
+    });
+    localStack = child;
+    let output = "";
+    child.stdout?.setEncoding("utf-8").on("data", (text: string) => {
+      output += text;
+    });
+    child.stderr?.setEncoding("utf-8").on("data", (text: string) => {
+      output += text;
+    });
+    await waitFor(
+      () => output.includes("\nready\n"),
+      60_000,
+      () => output,
+    );
+    expect(output).toContain(`emulator   http://127.0.0.1:${port}`);
+    expect(existsSync(stateFile)).toBe(true);
+
+    // The other terminal: no flags, no variables; the CLI finds the stack through the state file.
+    const env = { AWS_ENDPOINT_URL: undefined, RESTORABLE_BUCKET: undefined, RESTORABLE_TABLE: undefined };
+    const { directory } = await writeSeedBackup(postgresAt(inject("postgresPort")), { rows: 10 });
+    const pushed = await runCli(["push", directory, "--source", "laptop"], { cwd: workspace, env });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.stdout).toMatch(/^Pushed set \d{8}T\d{6}Z-[0-9a-f]{12} of source laptop/);
+
+    let listed = "";
+    await waitFor(
+      async () => {
+        listed = (await runCli(["catalog", "list"], { cwd: workspace, env })).stdout;
+        return listed.includes("COMPLETE");
+      },
+      30_000,
+      () => listed,
+    );
+    expect(listed).toMatch(/^SOURCE\s+KIND\s+LATEST\s+STATUS/);
+    expect(listed).toMatch(/laptop\s+dumpset\s+\S+ \(2025-01-01 02:00:00Z\)\s+COMPLETE/);
+
+    child.kill("SIGINT");
+    const code = await new Promise((resolve) => child.once("exit", resolve));
+    expect(code).toBe(0);
+    expect(output).toContain("stopped");
+    expect(existsSync(stateFile)).toBe(false);
+  });
+});
+
+async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out; last output:\n${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

@@ -1,0 +1,126 @@
+import { App, Validations } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { beforeAll, describe, expect, it } from "vitest";
+import { RestorableStack } from "../../infra/restorable-stack";
+
+let template: Template;
+let app: App;
+
+beforeAll(() => {
+  app = new App();
+  const stack = new RestorableStack(app, "Restorable");
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  template = Template.fromStack(stack);
+});
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+function statementsOfRoleFor(functionDescription: string): Statement[] {
+  const functions = template.findResources("AWS::Lambda::Function", {
+    Properties: { Description: Match.stringLikeRegexp(functionDescription) },
+  });
+  const [fn] = Object.values(functions);
+  if (!fn) throw new Error(`no function described as ${functionDescription}`);
+  const roleId = (fn.Properties.Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+  const policies = template.findResources("AWS::IAM::Policy", {
+    Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) },
+  });
+  return Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const actionsOf = (statements: Statement[]) =>
+  statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
+describe("the backup bucket", () => {
+  it("is versioned, encrypted, private, and logs access", () => {
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      VersioningConfiguration: { Status: "Enabled" },
+      BucketEncryption: { ServerSideEncryptionConfiguration: Match.anyValue() },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: "backups/" }),
+    });
+  });
+
+  it("refuses requests without TLS", () => {
+    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ]),
+      },
+    });
+  });
+
+  it("outlives the stack", () => {
+    template.hasResource("AWS::S3::Bucket", { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+  });
+});
+
+describe("the catalog table", () => {
+  it("is on-demand, recoverable to a point in time, retained and deletion-protected", () => {
+    template.hasResource("AWS::DynamoDB::GlobalTable", {
+      DeletionPolicy: "Retain",
+      Properties: Match.objectLike({
+        BillingMode: "PAY_PER_REQUEST",
+        Replicas: [
+          Match.objectLike({
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+            DeletionProtectionEnabled: true,
+          }),
+        ],
+        GlobalSecondaryIndexes: [
+          Match.objectLike({ IndexName: "timeline" }),
+          Match.objectLike({ IndexName: "sources" }),
+        ],
+      }),
+    });
+  });
+});
+
+describe("ingest", () => {
+  it("sends bucket events to a queue with a dead-letter queue", () => {
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+    });
+    template.hasResourceProperties("Custom::S3BucketNotifications", {
+      NotificationConfiguration: {
+        QueueConfigurations: Match.arrayWith([
+          Match.objectLike({
+            Events: ["s3:ObjectCreated:*"],
+            Filter: { Key: { FilterRules: [{ Name: "prefix", Value: "sets/" }] } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("reports failed messages one by one", () => {
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      BatchSize: 10,
+    });
+  });
+
+  it("gives the indexer read access to backups and catalog writes, and nothing destructive", () => {
+    const actions = actionsOf(statementsOfRoleFor("Indexes dump sets"));
+    expect(actions).toEqual(
+      expect.arrayContaining(["s3:GetObject", "s3:GetObjectTagging", "dynamodb:PutItem", "dynamodb:Query"]),
+    );
+    expect(
+      actions.filter((action) => /Delete|Put(Object|Bucket)|\*$/.test(action) && !action.startsWith("sqs:")),
+    ).toEqual([]);
+    expect(actions).not.toContain("dynamodb:Scan");
+  });
+});
+
+describe("cdk-nag AwsSolutions", () => {
+  it("finds nothing that is not acknowledged at its resource with a reason", () => {
+    expect(() => app.synth()).not.toThrow();
+  });
+});
