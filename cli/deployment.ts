@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import {
   DEFAULT_STACK_NAME,
   type Deployment,
@@ -127,6 +126,7 @@ function readLocalStackFile(file: string): Partial_ {
 }
 
 async function stackOutputs(stackName: string, region: string | undefined): Promise<Partial_> {
+  const { CloudFormationClient, DescribeStacksCommand } = await import("@aws-sdk/client-cloudformation");
   const client = new CloudFormationClient(region ? { region } : {});
   const result = await client.send(new DescribeStacksCommand({ StackName: stackName }));
   const outputs = new Map((result.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));

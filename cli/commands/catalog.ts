@@ -1,8 +1,8 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Command } from "commander";
-import { DynamoCatalogStore } from "../../shared/catalog/dynamo-store";
 import type { BackupEntry } from "../../shared/catalog/entry";
+import type { CatalogStore } from "../../shared/catalog/store";
 import { RestorableError } from "../../shared/errors";
+import { dynamoClient } from "../aws";
 import { deploymentFor, positiveInteger } from "../context";
 import { printJson, printTable, shortTime } from "../output";
 import { bytes } from "../upload/progress";
@@ -68,9 +68,10 @@ export function registerCatalogCommands(program: Command): void {
     });
 }
 
-async function catalogStore(command: Command): Promise<DynamoCatalogStore> {
+async function catalogStore(command: Command): Promise<CatalogStore> {
   const deployment = await deploymentFor(command);
-  return new DynamoCatalogStore(new DynamoDBClient({}), deployment.table);
+  const { DynamoCatalogStore } = await import("../../shared/catalog/dynamo-store");
+  return new DynamoCatalogStore(await dynamoClient(), deployment.table);
 }
 
 function printBackup(backup: BackupEntry): void {

@@ -1,7 +1,8 @@
+import * as path from "node:path";
 import type { Command } from "commander";
 import type { Log } from "../../shared/log";
 import { positiveInteger } from "../context";
-import { DEFAULT_LOCAL_PORT, DEFAULT_STATE_FILE, startLocalStack } from "../local/local-stack";
+import { DEFAULT_LOCAL_PORT, DEFAULT_STATE_FILE } from "../local/defaults";
 
 export function registerLocalCommands(program: Command): void {
   const local = program.command("local").description("Run restorable on this machine against an embedded AWS emulator");
@@ -9,14 +10,16 @@ export function registerLocalCommands(program: Command): void {
     .command("start")
     .description("Start the emulator, create the stack's resources, run the Lambdas in-process; stop with Ctrl-C")
     .option("--port <port>", "the emulator's port", positiveInteger, DEFAULT_LOCAL_PORT)
+    .option("--state-file <path>", "where to write the file the CLI finds this stack by", DEFAULT_STATE_FILE)
     .option("--verbose", "print every Lambda log line, not only warnings and errors")
-    .action(async (options: { port: number; verbose?: boolean }) => {
+    .action(async (options: { port: number; stateFile: string; verbose?: boolean }) => {
       process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? "INFO" : "WARN";
       const log: Log = consoleLog(options.verbose ?? false);
       console.log(`starting the local stack on port ${options.port} ...`);
+      const { startLocalStack } = await import("../local/local-stack");
       const stack = await startLocalStack({
         port: options.port,
-        stateFile: DEFAULT_STATE_FILE,
+        stateFile: path.resolve(options.stateFile),
         log,
         progress: (line) => console.log(line),
       });
@@ -27,7 +30,7 @@ ready
   bucket     ${deployment.bucket}
   table      ${deployment.table}
   queue      ${deployment.queueUrl}
-  state file ${DEFAULT_STATE_FILE}
+  state file ${path.resolve(options.stateFile)}
 
 In another terminal, from this repository:
   npx restorable push <backup-dir> --source <name>

@@ -1,10 +1,8 @@
-import { S3Client } from "@aws-sdk/client-s3";
 import type { Command } from "commander";
+import { s3Client } from "../aws";
 import { deploymentFor, tagArgument } from "../context";
 import { printJson, printTable } from "../output";
 import type { PushResult } from "../upload/dump-set";
-import { pushDirectory } from "../upload/dump-set";
-import { backupPostgres } from "../upload/postgres";
 import { bytes, progressFor } from "../upload/progress";
 
 interface TransferOptions {
@@ -32,8 +30,9 @@ export function registerPushCommands(program: Command): void {
     )
     .action(async (directory: string, options: TransferOptions, command: Command) => {
       const deployment = await deploymentFor(command);
+      const { pushDirectory } = await import("../upload/dump-set");
       const result = await pushDirectory({
-        s3: new S3Client({}),
+        s3: await s3Client(),
         bucket: deployment.bucket,
         directory,
         source: options.source,
@@ -60,8 +59,9 @@ export function registerPushCommands(program: Command): void {
         command: Command,
       ) => {
         const deployment = await deploymentFor(command);
+        const { backupPostgres } = await import("../upload/postgres");
         const result = await backupPostgres({
-          s3: new S3Client({}),
+          s3: await s3Client(),
           bucket: deployment.bucket,
           source: options.source,
           dbname: options.dbname,

@@ -3,14 +3,11 @@ import * as path from "node:path";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Deployment, LocalStackFile } from "../../shared/deployment";
 import type { Log } from "../../shared/log";
-import { LOCAL_STACK_FILE, useDeployment } from "../deployment";
+import { useDeployment } from "../deployment";
+import { LOCAL_REGION } from "./defaults";
 import { EventPump, type QueueHandler } from "./event-pump";
 import { type RunningEmulator, startEmulator } from "./moto";
-import { REPOSITORY_ROOT } from "./paths";
 import { provision, resourceNames } from "./provision";
-
-export const LOCAL_REGION = "us-east-1";
-export const DEFAULT_LOCAL_PORT = 4580;
 
 export interface LocalStackOptions {
   port?: number;
@@ -85,5 +82,3 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     throw error;
   }
 }
-
-export const DEFAULT_STATE_FILE = path.join(REPOSITORY_ROOT, LOCAL_STACK_FILE);

@@ -279,6 +279,7 @@ async function uploadComponent(
     key,
     body,
     contentType: component.kind === "directory-archive" ? "application/gzip" : "application/octet-stream",
+    ...(component.kind === "directory-archive" ? {} : { expectedBytes: component.estimatedBytes }),
     onBytes: (count) => progress.advance(count),
   });
 }

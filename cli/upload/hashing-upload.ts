@@ -5,12 +5,22 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { SHA256_TAG } from "../../shared/dumpset/object-tags";
 import { RestorableError } from "../../shared/errors";
 
-/**
- * 8 MiB parts, 4 in flight: at most ~40 MiB buffered whatever the object's size, and a 5 TiB
- * object still fits within S3's 10,000 parts once lib-storage grows the part size.
- */
-export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
+const MiB = 1024 * 1024;
+export const UPLOAD_PART_SIZE = 8 * MiB;
 export const UPLOAD_QUEUE_SIZE = 4;
+/** S3 allows 10,000 parts; leave room so a file that grows a little while it is read still fits. */
+const MAX_PARTS = 9_000;
+
+/**
+ * 8 MiB parts, 4 in flight, for a known size (larger parts past 70 GiB, so any size up to S3's
+ * 5 TiB fits). A stream of unknown length (an archive, pg_dump) gets 16 MiB parts, 2 in flight:
+ * the same ~32 MiB in memory, and room for 140 GiB.
+ */
+export function partPlan(expectedBytes: number | undefined): { partSize: number; queueSize: number } {
+  if (expectedBytes === undefined) return { partSize: 16 * MiB, queueSize: 2 };
+  const partSize = Math.max(UPLOAD_PART_SIZE, Math.ceil(expectedBytes / MAX_PARTS / MiB) * MiB);
+  return { partSize, queueSize: UPLOAD_QUEUE_SIZE };
+}
 
 export class UploadError extends RestorableError {}
 
@@ -27,6 +37,8 @@ export interface HashingUploadOptions {
   key: string;
   body: Readable;
   contentType?: string;
+  /** The body's size when known beforehand (a file); picks the part size. */
+  expectedBytes?: number;
   /** Called with the number of bytes that just went through the hash (and on to the upload). */
   onBytes?: (bytes: number) => void;
   /**
@@ -70,8 +82,7 @@ export async function uploadHashing(options: HashingUploadOptions): Promise<Uplo
       Body: hashing,
       ContentType: options.contentType ?? "application/octet-stream",
     },
-    partSize: UPLOAD_PART_SIZE,
-    queueSize: UPLOAD_QUEUE_SIZE,
+    ...partPlan(options.expectedBytes),
     leavePartsOnError: false,
     ...(options.abortSignal ? { abortController: abortControllerFor(options.abortSignal) } : {}),
   });

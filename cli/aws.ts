@@ -1,0 +1,19 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { S3Client } from "@aws-sdk/client-s3";
+
+/**
+ * How the CLI's AWS clients behave on a host: a connection that goes silent fails after two minutes
+ * and is retried, rather than hanging the backup forever. Clients load on first use, so a command
+ * pays only for the SDK clients it needs.
+ */
+const requestHandler = { connectionTimeout: 10_000, requestTimeout: 120_000 };
+
+export async function s3Client(): Promise<S3Client> {
+  const { S3Client } = await import("@aws-sdk/client-s3");
+  return new S3Client({ requestHandler, maxAttempts: 5 });
+}
+
+export async function dynamoClient(): Promise<DynamoDBClient> {
+  const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+  return new DynamoDBClient({ requestHandler, maxAttempts: 5 });
+}
