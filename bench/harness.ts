@@ -1,0 +1,87 @@
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { build } from "esbuild";
+import { REPOSITORY_ROOT } from "../cli/local/paths";
+
+const run = promisify(execFile);
+
+export interface Reference {
+  name: string;
+  value: number;
+  unit: string;
+}
+
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  /** Measured in the same run, on the same machine. */
+  reference: Reference | null;
+  /** value / reference.value */
+  ratio: number | null;
+  target: string;
+  met: boolean;
+}
+
+export interface BenchContext {
+  endpoint: string;
+  bucket: string;
+  table: string;
+  queueUrl: string;
+  scratch: string;
+  log(line: string): void;
+}
+
+export interface Benchmark {
+  name: string;
+  run(context: BenchContext): Promise<BenchResult[]>;
+}
+
+export interface Measured {
+  seconds: number;
+  maxRssBytes: number;
+  stdout: string;
+}
+
+/** Runs a command as its own process; wall time and peak RSS come from bench/measure.py. */
+export async function measure(command: string[], env: NodeJS.ProcessEnv = {}): Promise<Measured> {
+  const { stdout } = await run("python3", [path.join(REPOSITORY_ROOT, "bench", "measure.py"), ...command], {
+    env: { ...process.env, ...env },
+    maxBuffer: 64 * 1024 * 1024,
+    cwd: REPOSITORY_ROOT,
+  });
+  const result = JSON.parse(stdout) as Measured & { code: number };
+  if (result.code !== 0) throw new Error(`${command.join(" ")} exited ${result.code}`);
+  return result;
+}
+
+/** Bundles a bench script the way cli/build.ts bundles the CLI, so both run on equal terms. */
+export async function bundle(entry: string, outfile: string): Promise<string> {
+  await build({
+    entryPoints: [path.join(REPOSITORY_ROOT, entry)],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    mainFields: ["module", "main"],
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
+export const CLI_BIN = path.join(REPOSITORY_ROOT, "cli", "bin", "restorable.mjs");
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+export const round2 = (value: number) => Math.round(value * 100) / 100;

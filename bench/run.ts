@@ -1,0 +1,60 @@
+/** `npm run bench`: every benchmark against a fresh emulator; results to bench/results.json. */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { startEmulator } from "../cli/local/moto";
+import { REPOSITORY_ROOT } from "../cli/local/paths";
+import { provision, resourceNames } from "../cli/local/provision";
+import type { Benchmark, BenchResult } from "./harness";
+import { pushThroughput } from "./push-throughput.bench";
+
+const BENCHMARKS: Benchmark[] = [pushThroughput];
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+process.env.AWS_REGION ??= "us-east-1";
+process.env.AWS_ACCESS_KEY_ID ??= "restorable-bench";
+process.env.AWS_SECRET_ACCESS_KEY ??= "restorable-bench";
+
+const only = process.argv.slice(2);
+// Measure the bundle, as hosts run it.
+await import("../cli/build");
+const emulator = await startEmulator({ log: console.log });
+process.env.AWS_ENDPOINT_URL = emulator.endpoint;
+const results: BenchResult[] = [];
+try {
+  for (const benchmark of BENCHMARKS) {
+    if (only.length > 0 && !only.includes(benchmark.name)) continue;
+    const deployment = await provision(resourceNames(`bench-${benchmark.name}`), "us-east-1");
+    const scratch = await mkdtemp(path.join(tmpdir(), `restorable-bench-${benchmark.name}-`));
+    try {
+      console.log(`\n${benchmark.name}`);
+      const measured = await benchmark.run({
+        endpoint: emulator.endpoint,
+        bucket: deployment.bucket,
+        table: deployment.table,
+        queueUrl: deployment.queueUrl as string,
+        scratch,
+        log: (line) => console.log(`  ${line}`),
+      });
+      for (const result of measured) {
+        const reference = result.reference
+          ? ` (reference: ${result.reference.value} ${result.reference.unit}, ${result.reference.name}; ratio ${result.ratio})`
+          : "";
+        console.log(
+          `  ${result.met ? "✓" : "✗"} ${result.name}: ${result.value} ${result.unit}${reference}; target ${result.target}`,
+        );
+      }
+      results.push(...measured);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+} finally {
+  await emulator.stop();
+}
+const file = path.join(REPOSITORY_ROOT, "bench", "results.json");
+await writeFile(
+  file,
+  `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, cpus: (await import("node:os")).cpus().length, results }, null, 2)}\n`,
+);
+console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
