@@ -19,6 +19,7 @@ import {
   type BackupStatus,
   type BackupSummary,
   BackupSummarySchema,
+  PROVISIONAL_STATUSES,
   type SourceEntry,
   SourceEntrySchema,
   summarise,
@@ -30,13 +31,14 @@ export class CatalogWriteError extends RestorableError {}
 
 const key = {
   backup: (id: string) => ({ pk: `BACKUP#${id}`, sk: "#BACKUP" }),
-  backupTag: (id: string, tag: string) => ({ pk: `BACKUP#${id}`, sk: `TAG#${tag}` }),
+  /** A lookup item puts the backup on one more timeline: a tag's, or its restic repository's. */
+  lookup: (id: string, timeline: string) => ({ pk: `BACKUP#${id}`, sk: timeline }),
   source: (source: string) => ({ pk: `SOURCE#${source}`, sk: "#SOURCE" }),
   timelineSort: (entry: { createdAt: string; id: string }) => `${entry.createdAt}#${entry.id}`,
 };
 
 const ItemWithEntrySchema = z.object({ entry: BackupEntrySchema });
-const TagItemSchema = z.object({ id: z.string() });
+const LookupItemSchema = z.object({ id: z.string() });
 const SourceItemSchema = z
   .object({
     name: z.string(),
@@ -84,24 +86,24 @@ export class DynamoCatalogStore implements CatalogStore {
                   entry,
                 },
                 ConditionExpression:
-                  "attribute_not_exists(pk) OR (#status <> :removed AND #status <> :forgotten AND " +
-                  "NOT (:incoming = :incomplete AND manifestVersion = :version AND #status IN (:complete, :corrupt)))",
+                  "attribute_not_exists(pk) OR (NOT #status IN (:removed, :forgotten) AND " +
+                  "NOT (:provisional = :yes AND manifestVersion = :version AND #status IN (:complete, :corrupt)))",
                 ExpressionAttributeNames: { "#status": "status" },
                 ExpressionAttributeValues: {
                   ":removed": "REMOVED",
                   ":forgotten": "FORGOTTEN",
-                  ":incomplete": "INCOMPLETE",
                   ":complete": "COMPLETE",
                   ":corrupt": "CORRUPT",
-                  ":incoming": entry.status,
+                  ":provisional": PROVISIONAL_STATUSES.includes(entry.status) ? "yes" : "no",
+                  ":yes": "yes",
                   ":version": manifestVersion ?? "-",
                 },
               },
             },
-            ...entry.tags.map((tag) => ({
+            ...lookupTimelines(entry).map((timeline) => ({
               Put: {
                 TableName: this.tableName,
-                Item: { ...key.backupTag(entry.id, tag), gsi1pk: `TAG#${tag}`, gsi1sk: sortKey, id: entry.id },
+                Item: { ...key.lookup(entry.id, timeline), gsi1pk: timeline, gsi1sk: sortKey, id: entry.id },
               },
             })),
           ],
@@ -111,7 +113,8 @@ export class DynamoCatalogStore implements CatalogStore {
       if (isConditionalCancellation(error)) return "kept-existing";
       throw new CatalogWriteError("catalog-write-failed", `could not record backup ${entry.id}`, { cause: error });
     }
-    await this.advanceSource(entry.source, entry.kind === "dumpset" ? "dumpset" : "restic", summarise(entry));
+    // An unreadable snapshot's group is unknown until it decrypts; the repository's health says so meanwhile.
+    if (entry.status !== "UNREADABLE") await this.advanceSource(entry.source, entry.kind, summarise(entry));
     return "written";
   }
 
@@ -129,7 +132,7 @@ export class DynamoCatalogStore implements CatalogStore {
         ExpressionAttributeValues: { ":status": status, ":entry": updated },
       }),
     );
-    await this.advanceSource(existing.source, existing.kind === "dumpset" ? "dumpset" : "restic", summarise(updated));
+    await this.advanceSource(existing.source, existing.kind, summarise(updated));
     return updated;
   }
 
@@ -146,8 +149,16 @@ export class DynamoCatalogStore implements CatalogStore {
   }
 
   async listByTag(tag: string, options: ListOptions = {}): Promise<BackupEntry[]> {
-    const items = await this.queryTimeline(`TAG#${tag}`, options.limit);
-    const ids = items.map((item) => parseWith(TagItemSchema, item, "catalog tag item").id);
+    return this.listLookup(`TAG#${tag}`, options);
+  }
+
+  async listByRepository(repository: string, options: ListOptions = {}): Promise<BackupEntry[]> {
+    return this.listLookup(`REPOSITORY#${repository}`, options);
+  }
+
+  private async listLookup(timeline: string, options: ListOptions): Promise<BackupEntry[]> {
+    const items = await this.queryTimeline(timeline, options.limit);
+    const ids = items.map((item) => parseWith(LookupItemSchema, item, "catalog lookup item").id);
     return this.getBackups(ids);
   }
 
@@ -297,6 +308,12 @@ export class DynamoCatalogStore implements CatalogStore {
       });
     }
   }
+}
+
+function lookupTimelines(entry: BackupEntry): string[] {
+  const timelines = entry.tags.map((tag) => `TAG#${tag}`);
+  if (entry.kind === "restic") timelines.push(`REPOSITORY#${entry.repository}`);
+  return timelines;
 }
 
 function isConditionalFailure(error: unknown): boolean {

@@ -2,13 +2,22 @@ import { z } from "zod";
 import { ManifestComponentSchema } from "../dumpset/manifest";
 
 /**
- * - COMPLETE: every component present with the declared size and SHA-256
+ * - COMPLETE: every component present with the declared size and SHA-256 (a restic snapshot: its
+ *   file hashes to its name and decrypts)
  * - INCOMPLETE: a component is missing (an upload cut short, or events that have not all arrived)
  * - CORRUPT: the manifest is malformed, or a component's size or SHA-256 differs from the manifest
+ *   (a restic snapshot: its bytes do not hash to its name, or it does not decrypt or parse)
+ * - UNREADABLE: a restic snapshot we cannot open yet (unknown repository, wrong or missing password);
+ *   re-indexed once the repository's password is fixed
  * - REMOVED: deleted by retention (dump sets); the entry stays as history
  * - FORGOTTEN: the snapshot file was deleted from its restic repository; the entry stays as history
  */
-export const BackupStatusSchema = z.enum(["COMPLETE", "INCOMPLETE", "CORRUPT", "REMOVED", "FORGOTTEN"]);
+export const BackupStatusSchema = z.enum(["COMPLETE", "INCOMPLETE", "CORRUPT", "UNREADABLE", "REMOVED", "FORGOTTEN"]);
+
+/** Statuses that a later look may find out of date (the set finished arriving, the password was fixed). */
+export const PROVISIONAL_STATUSES: readonly BackupStatus[] = ["INCOMPLETE", "UNREADABLE"];
+/** Statuses that are history: re-evaluation does not rewrite them. */
+export const FINAL_STATUSES: readonly BackupStatus[] = ["REMOVED", "FORGOTTEN"];
 export type BackupStatus = z.infer<typeof BackupStatusSchema>;
 
 const IsoDateTimeSchema = z.iso.datetime({ offset: true });
@@ -40,7 +49,26 @@ export const DumpSetEntrySchema = BackupEntryBaseSchema.extend({
 });
 export type DumpSetEntry = z.infer<typeof DumpSetEntrySchema>;
 
-export const BackupEntrySchema = z.discriminatedUnion("kind", [DumpSetEntrySchema]);
+export const ResticSnapshotEntrySchema = BackupEntryBaseSchema.extend({
+  kind: z.literal("restic"),
+  repository: z.string(),
+  /** The key of the snapshot file, restic/<repository>/snapshots/<id>. */
+  snapshotKey: z.string(),
+  /** restic's own time string (nanoseconds, original zone): createdAt is its UTC form. */
+  resticTime: z.string().nullable(),
+  username: z.string().nullable(),
+  paths: z.array(z.string()),
+  tree: z.string().nullable(),
+  parent: z.string().nullable(),
+  programVersion: z.string().nullable(),
+  /** restic's summary statistics, when the restic that wrote the snapshot recorded them (≥ 0.17). */
+  summary: z.record(z.string(), z.unknown()).nullable(),
+  /** When the snapshot file was deleted from the repository. */
+  forgottenAt: IsoDateTimeSchema.nullable(),
+});
+export type ResticSnapshotEntry = z.infer<typeof ResticSnapshotEntrySchema>;
+
+export const BackupEntrySchema = z.discriminatedUnion("kind", [DumpSetEntrySchema, ResticSnapshotEntrySchema]);
 export type BackupEntry = z.infer<typeof BackupEntrySchema>;
 
 export const BackupSummarySchema = z.object({

@@ -25,5 +25,7 @@ export interface CatalogStore {
   listBySource(source: string, options?: ListOptions): Promise<BackupEntry[]>;
   /** Newest first. */
   listByTag(tag: string, options?: ListOptions): Promise<BackupEntry[]>;
+  /** Newest first: every snapshot of a restic repository. */
+  listByRepository(repository: string, options?: ListOptions): Promise<BackupEntry[]>;
   listSources(): Promise<SourceEntry[]>;
 }

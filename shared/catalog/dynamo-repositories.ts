@@ -1,0 +1,107 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import {
+  type RepositoryHealth,
+  type ResticRepository,
+  ResticRepositorySchema,
+  type VerificationState,
+} from "../restic/repository";
+import { parseWith } from "../validation";
+import { CATALOG_INDEXES } from "./table-definition";
+
+const key = (name: string) => ({ pk: `REPOSITORY#${name}`, sk: "#REPOSITORY" });
+const ItemSchema = z.object({ repository: ResticRepositorySchema });
+
+/**
+ * Registered restic repositories, in the catalog table: pk REPOSITORY#<name>, listed through the
+ * `sources` index under gsi2pk = REPOSITORIES. The password itself lives in Secrets Manager.
+ */
+export class DynamoRepositoryStore {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async put(repository: ResticRepository): Promise<void> {
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...key(repository.name), gsi2pk: "REPOSITORIES", gsi2sk: repository.name, repository },
+      }),
+    );
+  }
+
+  async get(name: string): Promise<ResticRepository | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: key(name), ConsistentRead: true }),
+    );
+    return result.Item ? parseWith(ItemSchema, result.Item, "repository item").repository : undefined;
+  }
+
+  async list(): Promise<ResticRepository[]> {
+    const repositories: ResticRepository[] = [];
+    const pages = paginateQuery(
+      { client: this.documents },
+      {
+        TableName: this.tableName,
+        IndexName: CATALOG_INDEXES.sources.indexName,
+        KeyConditionExpression: "gsi2pk = :all",
+        ExpressionAttributeValues: { ":all": "REPOSITORIES" },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) repositories.push(parseWith(ItemSchema, item, "repository item").repository);
+    }
+    return repositories;
+  }
+
+  /** Records the repository's health only when it changes, so `since` says when it became so. */
+  async setHealth(name: string, health: RepositoryHealth): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(name),
+          UpdateExpression: "SET #repository.health = :health",
+          ConditionExpression:
+            "attribute_exists(pk) AND (attribute_type(#repository.health, :null) OR #repository.health.#status <> :status OR #repository.health.reason <> :reason)",
+          ExpressionAttributeNames: { "#repository": "repository", "#status": "status" },
+          ExpressionAttributeValues: {
+            ":health": health,
+            ":status": health.status,
+            ":reason": health.reason,
+            ":null": "NULL",
+          },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof Error && error.name === "ConditionalCheckFailedException") return;
+      throw error;
+    }
+  }
+
+  /** Replaces the verification state if nobody else did since `previous` was read. */
+  async setVerification(name: string, previous: VerificationState | null, next: VerificationState): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(name),
+          UpdateExpression: "SET #repository.verification = :next",
+          ConditionExpression: "attribute_exists(pk) AND #repository.verification = :previous",
+          ExpressionAttributeNames: { "#repository": "repository" },
+          ExpressionAttributeValues: { ":next": next, ":previous": previous },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === "ConditionalCheckFailedException") return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, paginateQuery, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import { parseWith } from "../validation";
+import { CATALOG_INDEXES } from "./table-definition";
+
+/**
+ * An object the indexer could not place: under our prefixes but outside the layout (a stray file in
+ * a set, a snapshot file whose name is not an id). Recorded rather than dropped, so someone looks.
+ */
+export const IngestProblemSchema = z.object({
+  key: z.string(),
+  reason: z.string(),
+  firstSeenAt: z.iso.datetime({ offset: true }),
+  lastSeenAt: z.iso.datetime({ offset: true }),
+  occurrences: z.number().int().positive(),
+});
+export type IngestProblem = z.infer<typeof IngestProblemSchema>;
+
+const ItemSchema = z
+  .object({
+    objectKey: z.string(),
+    reason: z.string(),
+    firstSeenAt: z.string(),
+    lastSeenAt: z.string(),
+    occurrences: z.number(),
+  })
+  .transform((item) => IngestProblemSchema.parse({ ...item, key: item.objectKey }));
+
+export class DynamoProblemStore {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client);
+  }
+
+  /** Idempotent per key: a repeated event counts up, it does not add a second problem. */
+  async record(key: string, reason: string, at: Date): Promise<void> {
+    const now = at.toISOString();
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `PROBLEM#${key}`, sk: "#PROBLEM" },
+        UpdateExpression:
+          "SET gsi2pk = :all, gsi2sk = if_not_exists(gsi2sk, :sort), objectKey = :key, reason = :reason, " +
+          "firstSeenAt = if_not_exists(firstSeenAt, :now), lastSeenAt = :now ADD occurrences :one",
+        ExpressionAttributeValues: {
+          ":all": "PROBLEMS",
+          ":sort": `${now}#${key}`,
+          ":key": key,
+          ":reason": reason,
+          ":now": now,
+          ":one": 1,
+        },
+      }),
+    );
+  }
+
+  async list(): Promise<IngestProblem[]> {
+    const problems: IngestProblem[] = [];
+    const pages = paginateQuery(
+      { client: this.documents },
+      {
+        TableName: this.tableName,
+        IndexName: CATALOG_INDEXES.sources.indexName,
+        KeyConditionExpression: "gsi2pk = :all",
+        ExpressionAttributeValues: { ":all": "PROBLEMS" },
+        ScanIndexForward: false,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) problems.push(parseWith(ItemSchema, item, "problem item"));
+    }
+    return problems;
+  }
+}
