@@ -85,7 +85,7 @@ export async function openRepository(
   password: string,
 ): Promise<MasterKey> {
   let tried = 0;
-  let unreadable: unknown;
+  let unreadable: InvalidInputError | undefined;
   let lastWrongPassword: WrongPasswordError | undefined;
   for await (const keyFile of keyFiles) {
     tried++;
@@ -93,7 +93,8 @@ export async function openRepository(
       return await openMasterKey(keyFile, password);
     } catch (error) {
       if (error instanceof WrongPasswordError) lastWrongPassword = error;
-      else unreadable ??= error;
+      else if (error instanceof InvalidInputError) unreadable ??= error;
+      else throw error;
     }
   }
   if (unreadable !== undefined) throw unreadable;
