@@ -1,0 +1,596 @@
+import { z } from "zod";
+import { formatResticDuration, isZeroDuration, parseKeepWithinDuration, type ResticDuration } from "./duration";
+import { EmptyRetentionPolicyError, InvalidSnapshotTimeError, RetentionWouldRemoveAllError } from "./errors";
+import {
+  DEFAULT_GROUP_BY,
+  type GroupBy,
+  KEEP_COUNT_FIELDS,
+  KEEP_WITHIN_FIELDS,
+  type KeepCount,
+  type RetentionPolicy,
+} from "./policy";
+import {
+  daysFromCivil,
+  GO_ZERO_TIME,
+  isoYearWeek,
+  keepWithinCutoff,
+  lastReadTime,
+  parseSnapshotTime,
+  readTime,
+  type SnapshotTime,
+} from "./time";
+
+/** One backup as the engine sees it: plain data, whatever store it came from. */
+export const RetentionItemSchema = z.object({
+  id: z.string(),
+  /** RFC 3339 with an offset, as restic stores it; the offset decides the calendar buckets. */
+  time: z.string(),
+  hostname: z.string().optional(),
+  paths: z.array(z.string()).optional(),
+  tags: z.array(z.string()).optional(),
+});
+export type RetentionItem = z.infer<typeof RetentionItemSchema>;
+
+/** restic's counters after a kept snapshot: what is left of each keep-* count (-1: unlimited, 0: used up/off). */
+export interface KeepCounters {
+  last: number;
+  hourly: number;
+  daily: number;
+  weekly: number;
+  monthly: number;
+  yearly: number;
+}
+
+export interface KeepReason<T> {
+  snapshot: T;
+  /** restic's words and order: "has tags [a, b]", "within 1y", "last snapshot", "daily snapshot", "oldest daily snapshot", "daily within 1m". */
+  matches: string[];
+  counters: KeepCounters;
+}
+
+/** restic's `ApplyPolicy` result: keep and remove newest first, one reason per kept snapshot, in keep's order. */
+export interface PolicyResult<T> {
+  keep: T[];
+  remove: T[];
+  reasons: KeepReason<T>[];
+}
+
+/**
+ * One group in the shape `restic forget --json` prints (field names and order); `tags` and `paths` are null
+ * when the grouping does not use them or the snapshots have none, and `host` is "" when it does not use hosts.
+ * Unlike restic, empty `keep`/`remove`/`reasons` are [] rather than null, and reasons carry the counters.
+ */
+export interface RetentionGroup<T> extends PolicyResult<T> {
+  tags: string[] | null;
+  host: string;
+  paths: string[] | null;
+}
+
+export interface RetentionOptions {
+  /**
+   * restic measures keep-within from the newest snapshot that is not in the future; "now" decides which ones
+   * are. Defaults to the current time, which only matters when snapshots are dated in the future.
+   */
+  now?: Date;
+}
+
+/**
+ * restic `forget` over many sources at once: groups `items` as `--group-by` does (the policy's `groupBy`,
+ * restic's default host+paths when absent), then applies the policy to each group. Groups come out sorted by
+ * their key, where restic's order is random. Like `restic forget`, refuses an empty policy and any group the
+ * policy would empty completely.
+ */
+export function planRetention<T extends RetentionItem>(
+  items: readonly T[],
+  policy: RetentionPolicy,
+  options: RetentionOptions = {},
+): RetentionGroup<T>[] {
+  const compiled = compilePolicy(policy);
+  if (compiled.empty) {
+    throw new EmptyRetentionPolicyError("no policy was specified, no snapshots will be removed");
+  }
+  const times = readTimes(items);
+  const now = instantOf(options.now ?? new Date());
+  const groups: RetentionGroup<T>[] = [];
+  for (const group of groupIndices(items, policy.groupBy ?? DEFAULT_GROUP_BY)) {
+    const result = applyCompiledPolicy(items, group.indices, times, compiled, now);
+    if (result.keep.length === 0) {
+      throw new RetentionWouldRemoveAllError(
+        `refusing to delete last snapshot of snapshot group "${describeGroup(group)}"`,
+      );
+    }
+    groups.push({ tags: group.tags, host: group.host, paths: group.paths, ...result });
+  }
+  return groups;
+}
+
+/**
+ * restic's `ApplyPolicy` on one group the caller has already formed (grouping is ignored). As in restic, an
+ * empty policy removes everything: the refusals belong to `planRetention`, as they belong to `forget`.
+ */
+export function applyPolicy<T extends RetentionItem>(
+  items: readonly T[],
+  policy: RetentionPolicy,
+  options: RetentionOptions = {},
+): PolicyResult<T> {
+  const indices = new Uint32Array(items.length);
+  for (let index = 0; index < indices.length; index++) indices[index] = index;
+  return applyCompiledPolicy(
+    items,
+    indices,
+    readTimes(items),
+    compilePolicy(policy),
+    instantOf(options.now ?? new Date()),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The policy, compiled once per call.
+
+/** restic's bucket functions; the values double as the slots of `KeepCounters` (last, hourly, ... yearly). */
+const Bucket = { Always: 0, Hour: 1, Day: 2, Week: 3, Month: 4, Year: 5 } as const;
+type Bucket = (typeof Bucket)[keyof typeof Bucket];
+
+interface CountRule {
+  bucket: Bucket;
+  /** -1 for unlimited, as restic stores it. */
+  count: number;
+  reason: string;
+  oldestReason: string;
+}
+
+interface WithinRule {
+  bucket: Bucket;
+  duration: ResticDuration;
+  reason: string;
+  oldestReason: string;
+}
+
+interface CompiledPolicy {
+  counts: CountRule[];
+  /** One slot per restic count bucket (last..yearly), -1/0/n, for the counters of every reason. */
+  initialCounts: number[];
+  within: ResticDuration | undefined;
+  withinReason: string;
+  withinBuckets: WithinRule[];
+  tagLists: string[][];
+  tagReasons: string[];
+  empty: boolean;
+}
+
+const COUNT_BUCKETS: Record<(typeof KEEP_COUNT_FIELDS)[number], [Bucket, string]> = {
+  keepLast: [Bucket.Always, "last snapshot"],
+  keepHourly: [Bucket.Hour, "hourly snapshot"],
+  keepDaily: [Bucket.Day, "daily snapshot"],
+  keepWeekly: [Bucket.Week, "weekly snapshot"],
+  keepMonthly: [Bucket.Month, "monthly snapshot"],
+  keepYearly: [Bucket.Year, "yearly snapshot"],
+};
+
+const WITHIN_BUCKETS: Record<Exclude<(typeof KEEP_WITHIN_FIELDS)[number], "keepWithin">, [Bucket, string]> = {
+  keepWithinHourly: [Bucket.Hour, "hourly within"],
+  keepWithinDaily: [Bucket.Day, "daily within"],
+  keepWithinWeekly: [Bucket.Week, "weekly within"],
+  keepWithinMonthly: [Bucket.Month, "monthly within"],
+  keepWithinYearly: [Bucket.Year, "yearly within"],
+};
+
+function compilePolicy(policy: RetentionPolicy): CompiledPolicy {
+  const counts: CountRule[] = [];
+  const initialCounts: number[] = [];
+  for (const field of KEEP_COUNT_FIELDS) {
+    const count = countValue(policy[field]);
+    initialCounts.push(count);
+    const [bucket, reason] = COUNT_BUCKETS[field];
+    if (count !== 0) counts.push({ bucket, count, reason, oldestReason: `oldest ${reason}` });
+  }
+  const withinDuration = durationValue(policy.keepWithin, "keepWithin");
+  const withinBuckets: WithinRule[] = [];
+  for (const field of KEEP_WITHIN_FIELDS) {
+    if (field === "keepWithin") continue;
+    const duration = durationValue(policy[field], field);
+    if (duration === undefined) continue;
+    const [bucket, reason] = WITHIN_BUCKETS[field];
+    const text = formatResticDuration(duration);
+    withinBuckets.push({ bucket, duration, reason: `${reason} ${text}`, oldestReason: `oldest ${reason} ${text}` });
+  }
+  const tagLists = policy.keepTags ?? [];
+  return {
+    counts,
+    initialCounts,
+    within: withinDuration,
+    withinReason: withinDuration ? `within ${formatResticDuration(withinDuration)}` : "",
+    withinBuckets,
+    tagLists,
+    // restic prints a TagList as "[a, b]".
+    tagReasons: tagLists.map((list) => `has tags [${list.join(", ")}]`),
+    // restic's ExpirePolicy.Empty(): keep-tag with an empty list of lists counts as no rule.
+    empty: counts.length === 0 && !withinDuration && withinBuckets.length === 0 && tagLists.length === 0,
+  };
+}
+
+function countValue(count: KeepCount | undefined): number {
+  if (count === undefined) return 0;
+  if (count === "unlimited" || count === -1) return -1;
+  return count;
+}
+
+function durationValue(text: string | undefined, field: string): ResticDuration | undefined {
+  if (text === undefined) return undefined;
+  const duration = parseKeepWithinDuration(text, field);
+  return isZeroDuration(duration) ? undefined : duration;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Times, read once per item into columns, so that sorting and bucketing touch numbers only.
+
+interface TimeColumns {
+  epochSeconds: Float64Array;
+  nanoseconds: Int32Array;
+  /** The wall clock in the snapshot's own offset as YYYYMMDDHH: restic's hourly bucket; /100, /1e4, /1e6 give the others. */
+  wallHour: Float64Array;
+  /** Days since 1970-01-01 of the wall-clock date, for ISO weeks. */
+  wallDay: Int32Array;
+}
+
+function readTimes(items: readonly RetentionItem[]): TimeColumns {
+  const count = items.length;
+  const columns: TimeColumns = {
+    epochSeconds: new Float64Array(count),
+    nanoseconds: new Int32Array(count),
+    wallHour: new Float64Array(count),
+    wallDay: new Int32Array(count),
+  };
+  for (let index = 0; index < count; index++) {
+    const item = items[index] as RetentionItem;
+    if (typeof item.time !== "string" || !readTime(item.time)) {
+      throw new InvalidSnapshotTimeError(
+        `backup ${item.id} has time ${JSON.stringify(item.time)}, not an RFC 3339 time with an offset ` +
+          `(e.g. "2024-01-01T10:00:00+01:00" or "...Z")`,
+      );
+    }
+    const time = lastReadTime();
+    columns.epochSeconds[index] = time.epochSeconds;
+    columns.nanoseconds[index] = time.nanoseconds;
+    columns.wallHour[index] = time.year * 1_000_000 + time.month * 10_000 + time.day * 100 + time.hour;
+    columns.wallDay[index] = daysFromCivil(time.year, time.month, time.day);
+  }
+  return columns;
+}
+
+interface Instant {
+  seconds: number;
+  nanoseconds: number;
+}
+
+function instantOf(date: Date): Instant {
+  const milliseconds = date.getTime();
+  const seconds = Math.floor(milliseconds / 1000);
+  return { seconds, nanoseconds: (milliseconds - seconds * 1000) * 1_000_000 };
+}
+
+function isAfter(seconds: number, nanoseconds: number, instant: Instant): boolean {
+  return seconds > instant.seconds || (seconds === instant.seconds && nanoseconds > instant.nanoseconds);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// restic's ApplyPolicy (internal/restic/snapshot_policy.go), rule for rule.
+
+function applyCompiledPolicy<T extends RetentionItem>(
+  items: readonly T[],
+  indices: Uint32Array,
+  times: TimeColumns,
+  policy: CompiledPolicy,
+  now: Instant,
+): PolicyResult<T> {
+  const result: PolicyResult<T> = { keep: [], remove: [], reasons: [] };
+  if (indices.length === 0) return result;
+  const order = sortNewestFirst(indices, times);
+  const { epochSeconds, nanoseconds } = times;
+
+  const latest = latestNotInFuture(order, items, times, now);
+  const withinCutoff = policy.within ? cutoffInstant(latest, policy.within) : undefined;
+  const withinCutoffs = policy.withinBuckets.map((rule) => cutoffInstant(latest, rule.duration));
+
+  const counts = policy.counts.map((rule) => rule.count);
+  const countLast = policy.counts.map(() => -1);
+  const withinLast = policy.withinBuckets.map(() => -1);
+  const counters = [...policy.initialCounts];
+  const counterSlot = policy.counts.map((rule) => rule.bucket as number);
+  const lastPosition = order.length - 1;
+  // Reused for every snapshot and copied only for kept ones: most snapshots of a long history are removed.
+  const matches: string[] = [];
+
+  for (let position = 0; position < order.length; position++) {
+    const index = order[position] as number;
+    const item = items[index] as T;
+    const seconds = epochSeconds[index] as number;
+    const nanos = nanoseconds[index] as number;
+    matches.length = 0;
+
+    for (let list = 0; list < policy.tagLists.length; list++) {
+      if (hasTags(item.tags, policy.tagLists[list] as string[])) {
+        matches.push(policy.tagReasons[list] as string);
+      }
+    }
+
+    if (withinCutoff && isAfter(seconds, nanos, withinCutoff)) matches.push(policy.withinReason);
+
+    for (let rule = 0; rule < counts.length; rule++) {
+      const remaining = counts[rule] as number;
+      if (remaining === 0) continue;
+      const ruleSpec = policy.counts[rule] as CountRule;
+      const value = ruleSpec.bucket === Bucket.Always ? position : bucketValue(ruleSpec.bucket, index, times);
+      const sameBucket = value === countLast[rule];
+      // restic ≥ 0.16 also keeps the group's oldest snapshot while a count is left, to keep the history long.
+      if (!sameBucket || position === lastPosition) {
+        matches.push(sameBucket ? ruleSpec.oldestReason : ruleSpec.reason);
+        countLast[rule] = value;
+        if (remaining > 0) {
+          counts[rule] = remaining - 1;
+          counters[counterSlot[rule] as number] = remaining - 1;
+        }
+      }
+    }
+
+    for (let rule = 0; rule < withinCutoffs.length; rule++) {
+      if (!isAfter(seconds, nanos, withinCutoffs[rule] as Instant)) continue;
+      const ruleSpec = policy.withinBuckets[rule] as WithinRule;
+      const value = bucketValue(ruleSpec.bucket, index, times);
+      const sameBucket = value === withinLast[rule];
+      if (!sameBucket || position === lastPosition) {
+        matches.push(sameBucket ? ruleSpec.oldestReason : ruleSpec.reason);
+        withinLast[rule] = value;
+      }
+    }
+
+    if (matches.length > 0) {
+      result.keep.push(item);
+      result.reasons.push({
+        snapshot: item,
+        matches: matches.slice(),
+        counters: {
+          last: counters[0] as number,
+          hourly: counters[1] as number,
+          daily: counters[2] as number,
+          weekly: counters[3] as number,
+          monthly: counters[4] as number,
+          yearly: counters[5] as number,
+        },
+      });
+    } else {
+      result.remove.push(item);
+    }
+  }
+  return result;
+}
+
+/** The calendar bucket of a snapshot, in its own offset's wall clock (restic's ymdh, ymd, yw, ym, y). */
+function bucketValue(bucket: Bucket, index: number, times: TimeColumns): number {
+  const wallHour = times.wallHour[index] as number;
+  switch (bucket) {
+    case Bucket.Hour:
+      return wallHour;
+    case Bucket.Day:
+      return Math.floor(wallHour / 100);
+    case Bucket.Week:
+      return isoYearWeek(times.wallDay[index] as number, Math.floor(wallHour / 1_000_000));
+    case Bucket.Month:
+      return Math.floor(wallHour / 10_000);
+    default:
+      return Math.floor(wallHour / 1_000_000);
+  }
+}
+
+/** restic's `HasTags`, quirk included: an empty tag in the list matches a snapshot without tags, at once. */
+function hasTags(snapshotTags: readonly string[] | undefined, list: readonly string[]): boolean {
+  for (const tag of list) {
+    if (tag === "" && (snapshotTags === undefined || snapshotTags.length === 0)) return true;
+    if (!snapshotTags?.includes(tag)) return false;
+  }
+  return true;
+}
+
+/**
+ * restic's `findLatestTimestamp`: the newest snapshot strictly before now (and after Go's zero time); Go's
+ * zero time when there is none, which puts every snapshot within any keep-within duration.
+ */
+function latestNotInFuture(
+  order: Uint32Array,
+  items: readonly RetentionItem[],
+  times: TimeColumns,
+  now: Instant,
+): Readonly<SnapshotTime> {
+  const zero: Instant = { seconds: GO_ZERO_TIME.epochSeconds, nanoseconds: 0 };
+  for (const index of order) {
+    const seconds = times.epochSeconds[index] as number;
+    const nanos = times.nanoseconds[index] as number;
+    // Newest first, so the first one before now is the latest.
+    if (isAfter(now.seconds, now.nanoseconds, { seconds, nanoseconds: nanos })) {
+      if (!isAfter(seconds, nanos, zero)) break;
+      return parseSnapshotTime((items[index] as RetentionItem).time) as SnapshotTime;
+    }
+  }
+  return GO_ZERO_TIME;
+}
+
+function cutoffInstant(latest: Readonly<SnapshotTime>, duration: ResticDuration): Instant {
+  return { seconds: keepWithinCutoff(latest, duration), nanoseconds: latest.nanoseconds };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sorting: newest first, ties in input order (restic's sort.Stable).
+
+/**
+ * Input that is already in order (either way) is common, since stores keep backups in time order, and costs
+ * one pass. Otherwise packs `(newest − seconds) · 2^bits + position` into one float64 so that a native numeric
+ * sort, several times faster than a comparator sort at a million items, gives newest first with ties in input
+ * order; runs of equal seconds are then ordered by nanoseconds. Falls back to a comparator sort when the span
+ * of seconds is too wide for the packing to stay exact.
+ */
+function sortNewestFirst(indices: Uint32Array, times: TimeColumns): Uint32Array {
+  const { epochSeconds } = times;
+  const count = indices.length;
+  let newest = Number.NEGATIVE_INFINITY;
+  let oldest = Number.POSITIVE_INFINITY;
+  let newestFirst = true;
+  let oldestFirst = true;
+  for (let position = 0; position < count; position++) {
+    const index = indices[position] as number;
+    const seconds = epochSeconds[index] as number;
+    if (seconds > newest) newest = seconds;
+    if (seconds < oldest) oldest = seconds;
+    if (position > 0) {
+      const comparison = compareTimes(indices[position - 1] as number, index, times);
+      if (comparison < 0) newestFirst = false;
+      else if (comparison > 0) oldestFirst = false;
+    }
+  }
+  if (newestFirst) return indices;
+  const order = new Uint32Array(count);
+  if (oldestFirst) {
+    for (let position = 0; position < count; position++) order[position] = indices[count - 1 - position] as number;
+    // Reversing also reversed each run of equal times; put those back in input order.
+    forEachRunOfEqualTimes(order, times, (start, end) => order.subarray(start, end).reverse());
+    return order;
+  }
+
+  const positionScale = 2 ** Math.max(1, Math.ceil(Math.log2(count + 1)));
+  if ((newest - oldest + 1) * positionScale <= Number.MAX_SAFE_INTEGER) {
+    const keys = new Float64Array(count);
+    for (let position = 0; position < count; position++) {
+      keys[position] = (newest - (epochSeconds[indices[position] as number] as number)) * positionScale + position;
+    }
+    keys.sort();
+    for (let rank = 0; rank < count; rank++) order[rank] = indices[(keys[rank] as number) % positionScale] as number;
+    orderEqualSecondsByNanoseconds(order, times);
+  } else {
+    const positions = Array.from({ length: count }, (_, position) => position);
+    positions.sort((a, b) => compareTimes(indices[b] as number, indices[a] as number, times) || a - b);
+    for (let rank = 0; rank < count; rank++) order[rank] = indices[positions[rank] as number] as number;
+  }
+  return order;
+}
+
+/** Negative when item `a` is older than item `b`, positive when newer, 0 at the same nanosecond. */
+function compareTimes(a: number, b: number, times: TimeColumns): number {
+  return (
+    (times.epochSeconds[a] as number) - (times.epochSeconds[b] as number) ||
+    (times.nanoseconds[a] as number) - (times.nanoseconds[b] as number)
+  );
+}
+
+function forEachRunOfEqualTimes(order: Uint32Array, times: TimeColumns, visit: (start: number, end: number) => void) {
+  let start = 0;
+  while (start < order.length) {
+    let end = start + 1;
+    while (end < order.length && compareTimes(order[start] as number, order[end] as number, times) === 0) end++;
+    if (end - start > 1) visit(start, end);
+    start = end;
+  }
+}
+
+/** Within each run of equal seconds (in input order), a stable sort by nanoseconds, newest first. */
+function orderEqualSecondsByNanoseconds(order: Uint32Array, times: TimeColumns): void {
+  const { epochSeconds, nanoseconds } = times;
+  let start = 0;
+  while (start < order.length) {
+    const seconds = epochSeconds[order[start] as number] as number;
+    let end = start + 1;
+    let mixed = false;
+    while (end < order.length && epochSeconds[order[end] as number] === seconds) {
+      if (nanoseconds[order[end] as number] !== nanoseconds[order[start] as number]) mixed = true;
+      end++;
+    }
+    if (mixed) {
+      // Array.prototype.sort is stable, so equal nanoseconds stay in input order.
+      const run = Array.from(order.subarray(start, end));
+      run.sort((a, b) => (nanoseconds[b] as number) - (nanoseconds[a] as number));
+      order.set(run, start);
+    }
+    start = end;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Grouping, as restic's GroupSnapshots.
+
+interface IndexGroup {
+  host: string;
+  paths: string[] | null;
+  tags: string[] | null;
+  indices: Uint32Array;
+}
+
+function groupIndices(items: readonly RetentionItem[], groupBy: GroupBy): IndexGroup[] {
+  if (!groupBy.host && !groupBy.paths && !groupBy.tags) {
+    const indices = new Uint32Array(items.length);
+    for (let index = 0; index < indices.length; index++) indices[index] = index;
+    return items.length === 0 ? [] : [{ host: "", paths: null, tags: null, indices }];
+  }
+  const members = new Map<string, { host: string; paths: string[] | null; tags: string[] | null; list: number[] }>();
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index] as RetentionItem;
+    const host = groupBy.host ? (item.hostname ?? "") : "";
+    const paths = groupBy.paths ? sortedOrNull(item.paths) : null;
+    const tags = groupBy.tags ? sortedOrNull(item.tags) : null;
+    const key = JSON.stringify([host, paths, tags]);
+    let group = members.get(key);
+    if (!group) {
+      group = { host, paths, tags, list: [] };
+      members.set(key, group);
+    }
+    group.list.push(index);
+  }
+  return [...members.values()]
+    .sort((a, b) => compareCodePoints(a.host, b.host) || compareLists(a.paths, b.paths) || compareLists(a.tags, b.tags))
+    .map((group) => ({
+      host: group.host,
+      paths: group.paths,
+      tags: group.tags,
+      indices: Uint32Array.from(group.list),
+    }));
+}
+
+/** Groups come out by host, then paths, then tags (restic's order is a Go map's, i.e. random); none first. */
+function compareLists(a: string[] | null, b: string[] | null): number {
+  if (a === null || b === null) return (a === null ? 0 : 1) - (b === null ? 0 : 1);
+  for (let position = 0; position < Math.min(a.length, b.length); position++) {
+    const comparison = compareCodePoints(a[position] as string, b[position] as string);
+    if (comparison !== 0) return comparison;
+  }
+  return a.length - b.length;
+}
+
+/** restic sorts a snapshot's paths and tags (Go's byte order) for the group key; nil stays nil (JSON null). */
+function sortedOrNull(values: readonly string[] | undefined): string[] | null {
+  if (values === undefined || values.length === 0) return null;
+  return values.length === 1 ? [...values] : [...values].sort(compareCodePoints);
+}
+
+/** Go compares strings by UTF-8 bytes, i.e. by code points; JS's default sort compares UTF-16 units. */
+function compareCodePoints(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let position = 0; position < length; position++) {
+    const unitA = a.charCodeAt(position);
+    const unitB = b.charCodeAt(position);
+    if (unitA !== unitB) return codePointRank(unitA) - codePointRank(unitB);
+  }
+  return a.length - b.length;
+}
+
+/** Moves surrogates (U+D800–DFFF, i.e. code points above U+FFFF) after U+E000–FFFF, as code point order has it. */
+function codePointRank(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800;
+  if (unit >= 0xd800) return unit + 0x2000;
+  return unit;
+}
+
+/** restic's `SnapshotGroupKey.String()`, for the refusal message. */
+function describeGroup(group: IndexGroup): string {
+  const parts: string[] = [];
+  if (group.host !== "") parts.push(`host ${group.host}`);
+  if (group.paths) parts.push(`path [${group.paths.join(" ")}]`);
+  if (group.tags) parts.push(`tags [${group.tags.join(" ")}]`);
+  return parts.join(", ");
+}
