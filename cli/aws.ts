@@ -17,3 +17,13 @@ export async function dynamoClient(): Promise<DynamoDBClient> {
   const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
   return new DynamoDBClient({ requestHandler, maxAttempts: 5 });
 }
+
+export async function secretsClient(): Promise<import("@aws-sdk/client-secrets-manager").SecretsManagerClient> {
+  const { SecretsManagerClient } = await import("@aws-sdk/client-secrets-manager");
+  return new SecretsManagerClient({ requestHandler, maxAttempts: 5 });
+}
+
+export async function sqsClient(): Promise<import("@aws-sdk/client-sqs").SQSClient> {
+  const { SQSClient } = await import("@aws-sdk/client-sqs");
+  return new SQSClient({ requestHandler, maxAttempts: 5 });
+}

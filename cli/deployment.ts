@@ -57,6 +57,7 @@ export async function resolveDeployment(
       table: env.RESTORABLE_TABLE,
       region: env.RESTORABLE_REGION,
       endpoint: env.RESTORABLE_ENDPOINT,
+      queueUrl: env.RESTORABLE_QUEUE_URL,
     }),
   });
   if (!flags.stack) {

@@ -3,6 +3,7 @@ import { ConfigurationError, describeError, InvalidInputError, RestorableError }
 import { registerCatalogCommands } from "./commands/catalog";
 import { registerLocalCommands } from "./commands/local";
 import { registerPushCommands } from "./commands/push";
+import { registerResticCommands } from "./commands/restic";
 import { PROGRAM_VERSION } from "./version";
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     );
   registerPushCommands(program);
   registerCatalogCommands(program);
+  registerResticCommands(program);
   registerLocalCommands(program);
   return program;
 }
@@ -30,7 +32,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram().exitOverride();
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A command that found something wrong (a failed verification, say) sets the exit code itself.
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     process.stderr.write(`restorable: ${describeError(error)}\n`);

@@ -1,8 +1,9 @@
-import { Stack } from "aws-cdk-lib";
+import { ArnFormat, Stack, Token } from "aws-cdk-lib";
 import type { ITableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { CATALOG_INDEXES } from "../shared/catalog/table-definition";
+import { resticSecretPrefix } from "../shared/restic/repository";
 
 /**
  * Narrower than `bucket.grantRead`: exact actions, only under the given key prefixes. ListBucket is
@@ -52,4 +53,28 @@ export function grantCatalogAccess(table: ITableV2, grantee: IGrantable, access:
     "kms:Decrypt",
     ...(access === "read" ? [] : ["kms:Encrypt", "kms:GenerateDataKey*"]),
   );
+}
+
+/**
+ * Read access to the restic repository passwords of this deployment: the secrets named
+ * restorable/<bucket>/restic/* (see shared/restic/repository.ts), and no other secret.
+ */
+export function grantResticPasswordRead(bucket: IBucket, grantee: IGrantable): string {
+  const stack = Stack.of(bucket);
+  const arn = stack.formatArn({
+    service: "secretsmanager",
+    resource: "secret",
+    resourceName: `${resticSecretPrefix(bucket.bucketName)}*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+      resources: [arn],
+    }),
+  );
+  const logicalId = stack.getLogicalId(bucket.node.defaultChild as never);
+  const region = Token.isUnresolved(stack.region) ? "<AWS::Region>" : stack.region;
+  const account = Token.isUnresolved(stack.account) ? "<AWS::AccountId>" : stack.account;
+  return `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${region}:${account}:secret:restorable/<${logicalId}>/restic/*]`;
 }

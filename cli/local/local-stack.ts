@@ -8,6 +8,7 @@ import { LOCAL_REGION } from "./defaults";
 import { EventPump, type QueueHandler } from "./event-pump";
 import { type RunningEmulator, startEmulator } from "./moto";
 import { provision, resourceNames } from "./provision";
+import { LocalScheduler, type ScheduledHandler } from "./scheduler";
 
 export interface LocalStackOptions {
   port?: number;
@@ -23,6 +24,7 @@ export interface LocalStack {
   deployment: Deployment & { endpoint: string };
   emulator: RunningEmulator;
   pump: EventPump;
+  scheduler: LocalScheduler;
   stop(): Promise<void>;
 }
 
@@ -43,8 +45,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The handlers read their configuration from the environment, as in Lambda.
     process.env.CATALOG_TABLE_NAME = deployment.table;
     process.env.BACKUP_BUCKET_NAME = deployment.bucket;
+    process.env.INGEST_QUEUE_URL = deployment.queueUrl;
     process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
     const { handler } = (await import("../../functions/indexer")) as { handler: QueueHandler };
+    const scheduler = new LocalScheduler(
+      {
+        verifier: (await import("../../functions/verifier")).handler as ScheduledHandler,
+        reconciler: (await import("../../functions/reconciler")).handler as ScheduledHandler,
+      },
+      options.log,
+    );
+    scheduler.start();
 
     const pump = new EventPump({
       sqs: new SQSClient({}),
@@ -71,7 +82,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       deployment,
       emulator,
       pump,
+      scheduler,
       async stop() {
+        scheduler.stop();
         await pump.stop();
         if (options.stateFile) await rm(options.stateFile, { force: true });
         await emulator.stop();

@@ -11,7 +11,7 @@ import {
   INGEST_MAX_RECEIVE_COUNT,
   INGEST_NOTIFICATIONS,
 } from "../../shared/ingest/wiring";
-import { grantCatalogAccess, grantObjectRead, objectWildcardFinding } from "../grants";
+import { grantCatalogAccess, grantObjectRead, grantResticPasswordRead, objectWildcardFinding } from "../grants";
 import { RestorableFunction } from "./restorable-function";
 
 const S3_EVENT_TYPES: Record<string, EventType> = {
@@ -77,11 +77,16 @@ export class Ingest extends Construct {
       INGEST_NOTIFICATIONS.map((n) => n.prefix),
     );
     grantCatalogAccess(props.table, this.indexer, "read-write");
+    const passwordsFinding = grantResticPasswordRead(props.bucket, this.indexer);
     Validations.of(this.indexer.role as Construct).acknowledge(
       ...INGEST_NOTIFICATIONS.map((n) => ({
         id: objectWildcardFinding(props.bucket, n.prefix),
         reason: "The indexer reads whatever arrives under its prefixes; objects are not known in advance.",
       })),
+      {
+        id: passwordsFinding,
+        reason: "One secret per restic repository, registered at run time; the prefix is this deployment's alone.",
+      },
     );
   }
 }

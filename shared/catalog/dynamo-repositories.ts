@@ -27,13 +27,35 @@ export class DynamoRepositoryStore {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async put(repository: ResticRepository): Promise<void> {
-    await this.documents.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...key(repository.name), gsi2pk: "REPOSITORIES", gsi2sk: repository.name, repository },
-      }),
-    );
+  /**
+   * Registers a repository, or changes the settings of a registered one while keeping its health and
+   * verification history.
+   */
+  async register(repository: ResticRepository): Promise<void> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key(repository.name), gsi2pk: "REPOSITORIES", gsi2sk: repository.name, repository },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof Error && error.name === "ConditionalCheckFailedException")) throw error;
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(repository.name),
+          UpdateExpression: "SET #r.secretName = :secret, #r.groupBy = :groupBy, #r.verifySlices = :slices",
+          ExpressionAttributeNames: { "#r": "repository" },
+          ExpressionAttributeValues: {
+            ":secret": repository.secretName,
+            ":groupBy": repository.groupBy,
+            ":slices": repository.verifySlices,
+          },
+        }),
+      );
+    }
   }
 
   async get(name: string): Promise<ResticRepository | undefined> {
@@ -85,17 +107,21 @@ export class DynamoRepositoryStore {
     }
   }
 
-  /** Replaces the verification state if nobody else did since `previous` was read. */
-  async setVerification(name: string, previous: VerificationState | null, next: VerificationState): Promise<boolean> {
+  /** Stores a verification run's state if no other run stored one since `previousRuns` was read. */
+  async setVerification(name: string, previousRuns: number | null, next: VerificationState): Promise<boolean> {
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(name),
-          UpdateExpression: "SET #repository.verification = :next",
-          ConditionExpression: "attribute_exists(pk) AND #repository.verification = :previous",
-          ExpressionAttributeNames: { "#repository": "repository" },
-          ExpressionAttributeValues: { ":next": next, ":previous": previous },
+          UpdateExpression: "SET #r.verification = :next",
+          ConditionExpression:
+            previousRuns === null
+              ? "attribute_exists(pk) AND attribute_type(#r.verification, :null)"
+              : "attribute_exists(pk) AND #r.verification.runs = :runs",
+          ExpressionAttributeNames: { "#r": "repository" },
+          ExpressionAttributeValues:
+            previousRuns === null ? { ":next": next, ":null": "NULL" } : { ":next": next, ":runs": previousRuns },
         }),
       );
       return true;

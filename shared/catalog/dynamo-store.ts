@@ -113,15 +113,26 @@ export class DynamoCatalogStore implements CatalogStore {
       if (isConditionalCancellation(error)) return "kept-existing";
       throw new CatalogWriteError("catalog-write-failed", `could not record backup ${entry.id}`, { cause: error });
     }
-    // An unreadable snapshot's group is unknown until it decrypts; the repository's health says so meanwhile.
-    if (entry.status !== "UNREADABLE") await this.advanceSource(entry.source, entry.kind, summarise(entry));
+    if (countsTowardsSource(entry)) await this.advanceSource(entry.source, entry.kind, summarise(entry));
     return "written";
   }
 
-  async setStatus(id: string, status: BackupStatus, reason: string | null, at: Date): Promise<BackupEntry | undefined> {
+  async setStatus(
+    id: string,
+    status: BackupStatus,
+    reason: string | null,
+    at: Date,
+    changes: Partial<BackupEntry> = {},
+  ): Promise<BackupEntry | undefined> {
     const existing = await this.getBackup(id);
     if (!existing) return undefined;
-    const updated = { ...existing, status, statusReason: reason, statusChangedAt: at.toISOString() } as BackupEntry;
+    const updated = BackupEntrySchema.parse({
+      ...existing,
+      ...changes,
+      status,
+      statusReason: reason,
+      statusChangedAt: at.toISOString(),
+    });
     await this.documents.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -132,7 +143,7 @@ export class DynamoCatalogStore implements CatalogStore {
         ExpressionAttributeValues: { ":status": status, ":entry": updated },
       }),
     );
-    await this.advanceSource(existing.source, existing.kind, summarise(updated));
+    if (countsTowardsSource(updated)) await this.advanceSource(existing.source, existing.kind, summarise(updated));
     return updated;
   }
 
@@ -308,6 +319,14 @@ export class DynamoCatalogStore implements CatalogStore {
       });
     }
   }
+}
+
+/**
+ * A restic snapshot that never decrypted has no known group, so it cannot stand for any source; the
+ * repository's health and the repository timeline show it meanwhile.
+ */
+function countsTowardsSource(entry: BackupEntry): boolean {
+  return !(entry.kind === "restic" && entry.resticTime === null);
 }
 
 function lookupTimelines(entry: BackupEntry): string[] {

@@ -19,7 +19,13 @@ export interface CatalogStore {
    */
   recordBackup(entry: BackupEntry, manifestVersion: string | null): Promise<RecordOutcome>;
   /** Changes the status of an existing entry (retention, forget), keeping everything else. */
-  setStatus(id: string, status: BackupStatus, reason: string | null, at: Date): Promise<BackupEntry | undefined>;
+  setStatus(
+    id: string,
+    status: BackupStatus,
+    reason: string | null,
+    at: Date,
+    changes?: Partial<BackupEntry>,
+  ): Promise<BackupEntry | undefined>;
   getBackup(id: string): Promise<BackupEntry | undefined>;
   /** Newest first. */
   listBySource(source: string, options?: ListOptions): Promise<BackupEntry[]>;

@@ -5,14 +5,20 @@ import { type ClassifiedKey, classifyKey, manifestKey } from "../layout";
 import type { Log } from "../log";
 import { parseJsonWith } from "../validation";
 import { evaluateDumpSet } from "./evaluate-dumpset";
-import { decodeEventKey, isCreation, type S3EventRecord, S3NotificationMessageSchema } from "./s3-events";
+import { forgetResticSnapshot, indexResticSnapshot, type ResticDependencies } from "./index-restic";
+import { decodeEventKey, isCreation, isRemoval, type S3EventRecord, S3NotificationMessageSchema } from "./s3-events";
 
 export interface IndexerDependencies {
   s3: S3Client;
   catalog: CatalogStore;
+  problems: ProblemRecorder;
   bucket: string;
   log: Log;
   now: () => Date;
+}
+
+export interface ProblemRecorder {
+  record(key: string, reason: string, at: Date): Promise<void>;
 }
 
 /** The parts of an SQS record the indexer reads. */
@@ -24,7 +30,8 @@ export interface QueueMessage {
 export type ObjectOutcome =
   | { key: string; outcome: "recorded"; id: string; status: string }
   | { key: string; outcome: "kept-existing"; id: string }
-  | { key: string; outcome: "ignored"; reason: string };
+  | { key: string; outcome: "ignored"; reason: string }
+  | { key: string; outcome: "problem"; reason: string };
 
 /**
  * Indexes one queue message. Bad objects (a malformed manifest, a missing component) are recorded in
@@ -32,7 +39,10 @@ export type ObjectOutcome =
  * (throttling, an unreachable service) or for a message we cannot read at all, which then reaches the
  * dead-letter queue intact; the handler reports such messages one by one, never the whole batch.
  */
-export async function indexMessage(message: QueueMessage, deps: IndexerDependencies): Promise<ObjectOutcome[]> {
+export async function indexMessage(
+  message: QueueMessage,
+  deps: IndexerDependencies & ResticDependencies,
+): Promise<ObjectOutcome[]> {
   // A body we cannot parse is not ours to judge: it fails, and so reaches the dead-letter queue intact.
   const notification = parseJsonWith(S3NotificationMessageSchema, message.body, "S3 notification message");
   if (!("Records" in notification)) return [];
@@ -41,7 +51,10 @@ export async function indexMessage(message: QueueMessage, deps: IndexerDependenc
   return outcomes;
 }
 
-async function indexRecord(record: S3EventRecord, deps: IndexerDependencies): Promise<ObjectOutcome> {
+async function indexRecord(
+  record: S3EventRecord,
+  deps: IndexerDependencies & ResticDependencies,
+): Promise<ObjectOutcome> {
   const key = decodeEventKey(record.s3.object.key);
   if (record.s3.bucket.name !== deps.bucket) {
     return ignored(deps, key, `event for bucket ${record.s3.bucket.name}, not ${deps.bucket}`);
@@ -53,9 +66,20 @@ async function indexRecord(record: S3EventRecord, deps: IndexerDependencies): Pr
     case "set-component":
       return isCreation(record) ? indexComponentArrival(key, classified, deps) : ignored(deps, key, record.eventName);
     case "restic-file":
-      return ignored(deps, key, "restic repositories are not indexed yet");
+      if (classified.fileType !== "snapshots") {
+        // Packs, indexes, keys and locks come and go with every restic run; the verifier checks them.
+        return { key, outcome: "ignored", reason: `restic ${classified.fileType} file` };
+      }
+      return isCreation(record)
+        ? indexResticSnapshot(key, classified.repository, classified.name, deps)
+        : isRemoval(record)
+          ? forgetResticSnapshot(key, classified.repository, classified.name, deps)
+          : ignored(deps, key, record.eventName);
     case "unrecognised":
-      return ignored(deps, key, classified.reason);
+      if (isRemoval(record)) return ignored(deps, key, `removal of an unrecognised object (${classified.reason})`);
+      await deps.problems.record(key, classified.reason, deps.now());
+      deps.log.warn("recorded an ingest problem", { key, reason: classified.reason });
+      return { key, outcome: "problem", reason: classified.reason };
   }
 }
 

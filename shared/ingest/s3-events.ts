@@ -36,3 +36,29 @@ export function isCreation(record: S3EventRecord): boolean {
 export function isRemoval(record: S3EventRecord): boolean {
   return record.eventName.startsWith("ObjectRemoved:");
 }
+
+/**
+ * The notification S3 itself sends for an object, for re-driving objects through the indexer (after
+ * a password fix) and for events S3 did not deliver (see shared/restic/reconcile.ts).
+ */
+export function syntheticNotification(
+  bucket: string,
+  key: string,
+  eventName: "ObjectCreated:Put" | "ObjectRemoved:DeleteMarkerCreated",
+  source: string,
+) {
+  return {
+    Records: [
+      {
+        eventVersion: "2.1",
+        eventSource: source,
+        eventName,
+        eventTime: new Date().toISOString(),
+        s3: {
+          bucket: { name: bucket },
+          object: { key: encodeURIComponent(key).replace(/%2F/g, "/").replace(/%20/g, "+") },
+        },
+      },
+    ],
+  };
+}

@@ -25,6 +25,8 @@ export const VerificationRunSchema = z.object({
 export type VerificationRun = z.infer<typeof VerificationRunSchema>;
 
 export const VerificationStateSchema = z.object({
+  /** How many runs stored their result: a run stores only if nobody else did since it read this. */
+  runs: z.number().int().nonnegative(),
   /** The slice the next run checks; slices are chosen by the file name's leading hex digits. */
   nextSlice: z.number().int().nonnegative(),
   /** When each slice was last checked, by slice number: the repository is covered since the oldest. */

@@ -8,9 +8,11 @@ import { inject } from "vitest";
 import { EventPump, type QueueHandler } from "../../cli/local/event-pump";
 import { REPOSITORY_ROOT } from "../../cli/local/paths";
 import { provision, resourceNames } from "../../cli/local/provision";
+import { LocalScheduler, type ScheduledHandler } from "../../cli/local/scheduler";
 import { DynamoCatalogStore } from "../../shared/catalog/dynamo-store";
 import type { Deployment } from "../../shared/deployment";
 import { silentLog } from "../../shared/log";
+import { SCHEDULES, type ScheduledFunction } from "../../shared/schedules";
 
 export const REGION = "us-east-1";
 
@@ -22,6 +24,8 @@ export interface TestStack {
   catalog: DynamoCatalogStore;
   handler: QueueHandler;
   pump: EventPump;
+  /** Runs a scheduled Lambda's handler now, as EventBridge would, and then lets the indexer drain the queue. */
+  runScheduled(name: ScheduledFunction): Promise<unknown>;
   /** Runs the real CLI in a child process against this stack. */
   cli(args: string[], options?: CliOptions): Promise<CliResult>;
 }
@@ -60,6 +64,7 @@ export async function startTestStack(label: string): Promise<TestStack> {
   const deployment = { ...(await provision(resourceNames(uniqueName(label)), REGION)), endpoint };
   process.env.CATALOG_TABLE_NAME = deployment.table;
   process.env.BACKUP_BUCKET_NAME = deployment.bucket;
+  process.env.INGEST_QUEUE_URL = deployment.queueUrl;
   const { handler } = (await import("../../functions/indexer")) as { handler: QueueHandler };
   const s3 = new S3Client({});
   const dynamo = new DynamoDBClient({});
@@ -81,6 +86,12 @@ export async function startTestStack(label: string): Promise<TestStack> {
     catalog: new DynamoCatalogStore(dynamo, deployment.table),
     handler,
     pump,
+    async runScheduled(name) {
+      const module = (await import(`../../functions/${SCHEDULES[name].handler}.ts`)) as { handler: ScheduledHandler };
+      const result = await new LocalScheduler({ [name]: module.handler }, silentLog).run(name);
+      await pump.drain();
+      return result;
+    },
     cli: (args, options = {}) =>
       runCli(args, {
         ...options,

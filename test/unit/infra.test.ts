@@ -119,6 +119,29 @@ describe("ingest", () => {
   });
 });
 
+describe("restic repositories", () => {
+  it("lets the indexer read only this deployment's repository passwords", () => {
+    const secrets = statementsOfRoleFor("Indexes dump sets").filter((s) =>
+      actionsOf([s]).includes("secretsmanager:GetSecretValue"),
+    );
+    expect(secrets).toHaveLength(1);
+    expect(JSON.stringify(secrets[0]?.Resource)).toMatch(
+      /:secret:restorable\/",\{"Ref":"StorageBackups[0-9A-F]+"\},"\/restic\/\*"/,
+    );
+  });
+
+  it("verifies and reconciles on schedules, reading without deleting", () => {
+    template.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(1 day)" });
+    template.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(1 hour)" });
+    for (const description of ["Verifies restic", "Hands the indexer restic"]) {
+      const actions = actionsOf(statementsOfRoleFor(description));
+      expect(actions).toContain("s3:GetObject");
+      expect(actions.filter((action) => /Delete|PutObject|secretsmanager/.test(action))).toEqual([]);
+    }
+    expect(actionsOf(statementsOfRoleFor("Hands the indexer restic"))).toContain("sqs:SendMessage");
+  });
+});
+
 describe("cdk-nag AwsSolutions", () => {
   it("finds nothing that is not acknowledged at its resource with a reason", () => {
     expect(() => app.synth()).not.toThrow();

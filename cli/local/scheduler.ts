@@ -1,0 +1,49 @@
+import type { Context } from "aws-lambda";
+import { describeError } from "../../shared/errors";
+import type { Log } from "../../shared/log";
+import { SCHEDULES, type ScheduledFunction } from "../../shared/schedules";
+
+export type ScheduledHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+/**
+ * Fires the scheduled handlers in-process, as EventBridge would in AWS, at their local rates (see
+ * shared/schedules.ts). A run still going when its next turn comes is not started twice.
+ */
+export class LocalScheduler {
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly running = new Set<ScheduledFunction>();
+
+  constructor(
+    private readonly handlers: Partial<Record<ScheduledFunction, ScheduledHandler>>,
+    private readonly log: Log,
+  ) {}
+
+  start(): void {
+    for (const [name, handler] of Object.entries(this.handlers) as [ScheduledFunction, ScheduledHandler][]) {
+      const timer = setInterval(() => void this.run(name, handler), SCHEDULES[name].localEverySeconds * 1000);
+      timer.unref();
+      this.timers.push(timer);
+    }
+  }
+
+  stop(): void {
+    for (const timer of this.timers) clearInterval(timer);
+  }
+
+  async run(name: ScheduledFunction, handler = this.handlers[name]): Promise<unknown> {
+    if (!handler) throw new Error(`no handler for ${name}`);
+    if (this.running.has(name)) return undefined;
+    this.running.add(name);
+    try {
+      return await handler(
+        { source: "aws.events", "detail-type": "Scheduled Event", time: new Date().toISOString(), detail: {} },
+        { functionName: name, awsRequestId: `local-${Date.now()}`, getRemainingTimeInMillis: () => 900_000 } as Context,
+      );
+    } catch (error) {
+      this.log.error(`scheduled ${name} failed`, { error: describeError(error) });
+      return undefined;
+    } finally {
+      this.running.delete(name);
+    }
+  }
+}

@@ -1,0 +1,338 @@
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { isMissingObject } from "../aws/s3-errors";
+import type { ResticSnapshotEntry } from "../catalog/entry";
+import { describeError, InvalidInputError } from "../errors";
+import { resticRepositoryPrefix } from "../layout";
+import type { MasterKey } from "../restic/crypto";
+import { WrongPasswordError } from "../restic/errors";
+import { decodeSnapshot, ResticIdSchema, resticFileId, type Snapshot } from "../restic/files";
+import type { MasterKeyCache } from "../restic/key-cache";
+import { type ResticRepository, resticSourceName } from "../restic/repository";
+import { parseResticTime } from "../restic/time";
+import type { IndexerDependencies, ObjectOutcome } from "./indexer";
+
+/** restic snapshot files are a few KiB; anything this large is not one. */
+const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
+
+export interface RepositoryRegistry {
+  get(name: string): Promise<ResticRepository | undefined>;
+  setHealth(name: string, health: NonNullable<ResticRepository["health"]>): Promise<void>;
+}
+
+/** Where repository passwords come from (Secrets Manager, cached, in Lambda). */
+export interface PasswordSource {
+  /** `fresh` skips any cache: asked when the cached password no longer opens the repository. */
+  get(repository: ResticRepository, options?: { fresh?: boolean }): Promise<string | undefined>;
+}
+
+export interface ResticDependencies {
+  repositories: RepositoryRegistry;
+  passwords: PasswordSource;
+  keys: MasterKeyCache;
+}
+
+interface StoredSnapshot {
+  bytes: Uint8Array;
+  versionId: string | null;
+  lastModified: Date;
+}
+
+/**
+ * A snapshot file appeared (`restic backup` wrote it). Judged from what S3 holds now: if the file is
+ * already gone (a forget raced ahead of this event), it is indexed from its last version and marked
+ * FORGOTTEN, so that no snapshot is lost to event order.
+ */
+export async function indexResticSnapshot(
+  key: string,
+  repository: string,
+  id: string,
+  deps: IndexerDependencies & ResticDependencies,
+): Promise<ObjectOutcome> {
+  if (!ResticIdSchema.safeParse(id).success)
+    return recordProblem(key, "a file in snapshots/ whose name is not a restic id", deps);
+  const stored = await readCurrent(deps.s3, deps.bucket, key);
+  if (!stored) return forgetResticSnapshot(key, repository, id, deps);
+  const entry = await evaluateSnapshot(key, repository, id, stored, deps);
+  return record(key, entry, stored.versionId, deps);
+}
+
+/**
+ * A snapshot file was deleted (a `restic forget` by anyone): the entry becomes FORGOTTEN, history
+ * kept. An entry that was never indexed is indexed first, from the file's last version.
+ */
+export async function forgetResticSnapshot(
+  key: string,
+  repository: string,
+  id: string,
+  deps: IndexerDependencies & ResticDependencies,
+): Promise<ObjectOutcome> {
+  if (!ResticIdSchema.safeParse(id).success) return { key, outcome: "ignored", reason: "not a snapshot id" };
+  if (await exists(deps.s3, deps.bucket, key)) {
+    return { key, outcome: "ignored", reason: "an old version was deleted; the snapshot file is still there" };
+  }
+  const at = deps.now();
+  const existing = await deps.catalog.getBackup(id);
+  if (existing?.status === "FORGOTTEN") return { key, outcome: "kept-existing", id };
+  if (!existing) {
+    const previous = await readLastVersion(deps.s3, deps.bucket, key);
+    const entry = previous
+      ? await evaluateSnapshot(key, repository, id, previous, deps)
+      : unopened(key, repository, id, at, at, "CORRUPT", "the snapshot file was deleted before it could be indexed");
+    await deps.catalog.recordBackup(entry, previous?.versionId ?? null);
+  }
+  const forgotten = await deps.catalog.setStatus(
+    id,
+    "FORGOTTEN",
+    "the snapshot file was deleted from the repository (restic forget)",
+    at,
+    {
+      forgottenAt: at.toISOString(),
+    },
+  );
+  deps.log.info("restic snapshot forgotten", { key, id });
+  return { key, outcome: "recorded", id, status: forgotten?.status ?? "FORGOTTEN" };
+}
+
+async function evaluateSnapshot(
+  key: string,
+  repositoryName: string,
+  id: string,
+  stored: StoredSnapshot,
+  deps: IndexerDependencies & ResticDependencies,
+): Promise<ResticSnapshotEntry> {
+  const now = deps.now();
+  const notOpened = (status: "CORRUPT" | "UNREADABLE", reason: string) =>
+    unopened(key, repositoryName, id, stored.lastModified, now, status, reason);
+
+  // Integrity first, and without the password: every restic file but config is named by its hash.
+  const actual = resticFileId(stored.bytes);
+  if (actual !== id) {
+    return notOpened("CORRUPT", `the snapshot file's bytes hash to ${actual}, not to its name (truncated or altered)`);
+  }
+  const repository = await deps.repositories.get(repositoryName);
+  if (!repository) {
+    return notOpened(
+      "UNREADABLE",
+      `repository ${repositoryName} is not registered: run restorable restic add-repo ${repositoryName}`,
+    );
+  }
+  const password = await deps.passwords.get(repository);
+  if (password === undefined) {
+    await unhealthy(repository, `the secret ${repository.secretName} holds no password`, deps);
+    return notOpened(
+      "UNREADABLE",
+      `no password for repository ${repositoryName} in the secret ${repository.secretName}`,
+    );
+  }
+  let masterKey: MasterKey;
+  try {
+    masterKey = await openWithCurrentPassword(repository, password, deps);
+  } catch (error) {
+    // The repository cannot be opened (wrong password, missing or damaged key files): not this snapshot's fault.
+    if (!(error instanceof InvalidInputError)) throw error;
+    const reason =
+      error instanceof WrongPasswordError
+        ? `no key of repository ${repositoryName} opens with the password in ${repository.secretName}: fix it with restorable restic set-password ${repositoryName}`
+        : `repository ${repositoryName} cannot be opened: ${describeError(error)}`;
+    await unhealthy(repository, reason, deps);
+    return notOpened("UNREADABLE", reason);
+  }
+  let snapshot: Snapshot;
+  try {
+    snapshot = decodeSnapshot(masterKey, stored.bytes);
+  } catch (error) {
+    if (error instanceof InvalidInputError) return notOpened("CORRUPT", describeError(error));
+    throw error;
+  }
+  await deps.repositories.setHealth(repositoryName, { status: "OK", reason: null, since: now.toISOString() });
+
+  const time = parseResticTime(snapshot.time);
+  const tags = snapshot.tags ?? [];
+  const hostname = snapshot.hostname ?? null;
+  return {
+    kind: "restic",
+    id,
+    source: resticSourceName(repositoryName, repository.groupBy, { hostname, paths: snapshot.paths, tags }),
+    createdAt: time.date.toISOString(),
+    status: "COMPLETE",
+    statusReason: null,
+    statusChangedAt: now.toISOString(),
+    hostname,
+    tags,
+    sizeBytes: numberOrNull(snapshot.summary?.total_bytes_processed),
+    indexedAt: now.toISOString(),
+    repository: repositoryName,
+    snapshotKey: key,
+    resticTime: snapshot.time,
+    username: snapshot.username ?? null,
+    paths: snapshot.paths,
+    tree: snapshot.tree,
+    parent: snapshot.parent ?? null,
+    programVersion: snapshot.program_version ?? null,
+    summary: snapshot.summary ? { ...snapshot.summary } : null,
+    forgottenAt: null,
+  };
+}
+
+/**
+ * Opens the repository's master key. If the (cached) password fails, the secret is read afresh: an
+ * operator who just fixed it expects the re-drive to work now, not when a cache expires.
+ */
+async function openWithCurrentPassword(
+  repository: ResticRepository,
+  password: string,
+  deps: IndexerDependencies & ResticDependencies,
+): Promise<MasterKey> {
+  const open = (candidate: string) =>
+    deps.keys.open(repository.name, candidate, () => keyFiles(deps.s3, deps.bucket, repository.name));
+  try {
+    return await open(password);
+  } catch (error) {
+    if (!(error instanceof WrongPasswordError)) throw error;
+    const fresh = await deps.passwords.get(repository, { fresh: true });
+    if (fresh === undefined || fresh === password) throw error;
+    return open(fresh);
+  }
+}
+
+function unopened(
+  key: string,
+  repository: string,
+  id: string,
+  createdAt: Date,
+  now: Date,
+  status: "CORRUPT" | "UNREADABLE",
+  reason: string,
+): ResticSnapshotEntry {
+  return {
+    kind: "restic",
+    id,
+    // Its group is unknown until it decrypts; the catalog does not count it towards any source.
+    source: `restic:${repository}`,
+    createdAt: createdAt.toISOString(),
+    status,
+    statusReason: reason,
+    statusChangedAt: now.toISOString(),
+    hostname: null,
+    tags: [],
+    sizeBytes: null,
+    indexedAt: now.toISOString(),
+    repository,
+    snapshotKey: key,
+    resticTime: null,
+    username: null,
+    paths: [],
+    tree: null,
+    parent: null,
+    programVersion: null,
+    summary: null,
+    forgottenAt: null,
+  };
+}
+
+async function record(
+  key: string,
+  entry: ResticSnapshotEntry,
+  version: string | null,
+  deps: IndexerDependencies,
+): Promise<ObjectOutcome> {
+  const outcome = await deps.catalog.recordBackup(entry, version);
+  if (outcome === "kept-existing") return { key, outcome, id: entry.id };
+  const log = entry.status === "COMPLETE" ? deps.log.info : deps.log.warn;
+  log.call(deps.log, "recorded restic snapshot", {
+    key,
+    id: entry.id,
+    status: entry.status,
+    reason: entry.statusReason,
+  });
+  return { key, outcome: "recorded", id: entry.id, status: entry.status };
+}
+
+async function unhealthy(repository: ResticRepository, reason: string, deps: IndexerDependencies & ResticDependencies) {
+  await deps.repositories.setHealth(repository.name, { status: "UNREADABLE", reason, since: deps.now().toISOString() });
+}
+
+async function recordProblem(key: string, reason: string, deps: IndexerDependencies): Promise<ObjectOutcome> {
+  await deps.problems.record(key, reason, deps.now());
+  deps.log.warn("recorded an ingest problem", { key, reason });
+  return { key, outcome: "problem", reason };
+}
+
+async function readCurrent(s3: S3Client, bucket: string, key: string): Promise<StoredSnapshot | undefined> {
+  try {
+    return await readObject(s3, bucket, key, undefined);
+  } catch (error) {
+    if (isMissingObject(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The newest version that is not a deletion marker: what the file held before it was deleted. */
+async function readLastVersion(s3: S3Client, bucket: string, key: string): Promise<StoredSnapshot | undefined> {
+  const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, MaxKeys: 100 }));
+  const versions = (listed.Versions ?? [])
+    .filter((version) => version.Key === key)
+    .sort((a, b) => (b.LastModified?.getTime() ?? 0) - (a.LastModified?.getTime() ?? 0));
+  const latest = versions[0];
+  if (!latest?.VersionId) return undefined;
+  return readObject(s3, bucket, key, latest.VersionId);
+}
+
+async function readObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+): Promise<StoredSnapshot> {
+  const object = await s3.send(
+    new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+  );
+  if ((object.ContentLength ?? 0) > MAX_SNAPSHOT_BYTES) {
+    await object.Body?.transformToWebStream().cancel();
+    return {
+      bytes: new Uint8Array(),
+      versionId: object.VersionId ?? null,
+      lastModified: object.LastModified ?? new Date(),
+    };
+  }
+  return {
+    bytes: (await object.Body?.transformToByteArray()) ?? new Uint8Array(),
+    versionId: object.VersionId ?? object.ETag ?? null,
+    lastModified: object.LastModified ?? new Date(),
+  };
+}
+
+async function exists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (error) {
+    if (isMissingObject(error)) return false;
+    throw error;
+  }
+}
+
+async function* keyFiles(s3: S3Client, bucket: string, repository: string): AsyncIterable<Uint8Array> {
+  const prefix = `${resticRepositoryPrefix(repository)}keys/`;
+  let continuationToken: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: continuationToken }),
+    );
+    for (const object of page.Contents ?? []) {
+      const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
+      yield (await body.Body?.transformToByteArray()) ?? new Uint8Array();
+    }
+    continuationToken = page.NextContinuationToken;
+  } while (continuationToken);
+}
+
+function numberOrNull(value: unknown): number | null {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}

@@ -1,0 +1,25 @@
+/**
+ * The scheduled Lambdas, one definition for the CDK stack (EventBridge rules) and the local stack
+ * (timers in-process, since the emulator stores schedules but never fires them).
+ */
+export const SCHEDULES = {
+  /** Verifies one slice of every restic repository per run: with 30 slices, each file monthly. */
+  verifier: {
+    handler: "verifier",
+    everyMinutes: 24 * 60,
+    localEverySeconds: 24 * 60 * 60,
+    description: "Verifies restic repository files against their names",
+  },
+  /**
+   * Catches snapshot changes no event reported. The emulator never sends delete-marker events, so
+   * the local stack runs it every few seconds to see `restic forget`.
+   */
+  reconciler: {
+    handler: "reconciler",
+    everyMinutes: 60,
+    localEverySeconds: 5,
+    description: "Hands the indexer restic snapshot changes that no S3 event reported",
+  },
+} as const;
+
+export type ScheduledFunction = keyof typeof SCHEDULES;

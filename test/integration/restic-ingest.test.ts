@@ -1,0 +1,278 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DynamoRepositoryStore } from "../../shared/catalog/dynamo-repositories";
+import type { BackupEntry, ResticSnapshotEntry } from "../../shared/catalog/entry";
+import { DynamoProblemStore } from "../../shared/catalog/problems";
+import { resticFileId } from "../../shared/restic/files";
+import { parseResticTime } from "../../shared/restic/time";
+import { makeResticFixture, type ResticAccess, restic, resticJson } from "../support/restic";
+import { startTestStack, type TestStack } from "../support/stack";
+
+let stack: TestStack;
+let passwordFile: string;
+let wrongPasswordFile: string;
+
+interface ResticSnapshotJson {
+  id: string;
+  time: string;
+  hostname: string;
+  username: string;
+  paths: string[];
+  tags?: string[];
+  tree: string;
+  parent?: string;
+}
+
+beforeAll(async () => {
+  stack = await startTestStack("restic");
+  const directory = await mkdtemp(path.join(tmpdir(), "restorable-passwords-"));
+  passwordFile = path.join(directory, "password");
+  wrongPasswordFile = path.join(directory, "wrong");
+  await writeFile(passwordFile, "correct horse battery staple\n");
+  await writeFile(wrongPasswordFile, "not the password\n");
+});
+
+/** Registers a repository through the CLI, as an operator would, and returns how restic reaches it. */
+async function addRepository(name: string, file = passwordFile, extra: string[] = []): Promise<ResticAccess> {
+  const added = await stack.cli(["restic", "add-repo", name, "--password-file", file, "--json", ...extra]);
+  expect(added.code, added.stderr).toBe(0);
+  const { url } = JSON.parse(added.stdout) as { url: string };
+  expect(url).toBe(`s3:${stack.deployment.endpoint}/${stack.deployment.bucket}/restic/${name}`);
+  return {
+    repository: url,
+    password: "correct horse battery staple",
+    env: {
+      AWS_ACCESS_KEY_ID: "restorable-test",
+      AWS_SECRET_ACCESS_KEY: "restorable-test",
+      AWS_DEFAULT_REGION: "us-east-1",
+      TZ: "Europe/Berlin",
+    },
+  };
+}
+
+const workspace = (id: string, owner: string, name: string) => [
+  `workspace-id:${id}`,
+  `workspace-owner:${owner}`,
+  `workspace-name:${name}`,
+];
+
+function expectSameSnapshots(catalog: BackupEntry[], snapshots: ResticSnapshotJson[]): void {
+  const byId = new Map(catalog.map((entry) => [entry.id, entry as ResticSnapshotEntry]));
+  expect([...byId.keys()].sort()).toEqual(snapshots.map((s) => s.id).sort());
+  for (const snapshot of snapshots) {
+    const entry = byId.get(snapshot.id);
+    expect(entry?.status, snapshot.id).toBe("COMPLETE");
+    expect({
+      id: entry?.id,
+      time: parseResticTime(entry?.resticTime ?? "").epochNanoseconds,
+      hostname: entry?.hostname,
+      username: entry?.username,
+      paths: entry?.paths,
+      tags: entry?.tags,
+      tree: entry?.tree,
+      parent: entry?.parent,
+    }).toEqual({
+      id: snapshot.id,
+      time: parseResticTime(snapshot.time).epochNanoseconds,
+      hostname: snapshot.hostname,
+      username: snapshot.username,
+      paths: snapshot.paths,
+      tags: snapshot.tags ?? [],
+      tree: snapshot.tree,
+      parent: snapshot.parent ?? null,
+    });
+  }
+}
+
+describe.each([1, 2] as const)("a restic repository of format %i written by plain restic", (version) => {
+  it("is cataloged field for field as restic snapshots --json lists it, grouped and filtered as restic does", async () => {
+    const name = `ws-v${version}`;
+    const access = await addRepository(name);
+    const fixture = await makeResticFixture({
+      ...access,
+      repositoryVersion: version,
+      backups: [
+        { host: "ws1", tags: workspace("abc", "john", "dev"), time: "2025-01-02 03:04:05" },
+        { host: "ws1", tags: workspace("abc", "john", "dev"), time: "2025-01-03 03:04:05" },
+        { host: "ws2", tags: workspace("def", "mary", "dev"), time: "2025-01-03 09:00:00" },
+        { host: "ws3", tags: workspace("ghi", "john", "scratch"), time: "2025-02-01 12:30:00" },
+      ],
+    });
+    await stack.pump.drain();
+
+    const snapshots = await resticJson<ResticSnapshotJson[]>(["snapshots"], access);
+    expect(snapshots).toHaveLength(4);
+    expectSameSnapshots(await stack.catalog.listByRepository(name), snapshots);
+    const latest = await stack.catalog.getBackup(fixture.snapshotIds[1] as string);
+    expect(latest).toMatchObject({
+      programVersion: expect.stringMatching(/^restic 0\.1[6-9]/),
+      summary: expect.any(Object),
+    });
+
+    // restic snapshots --tag workspace-owner:john
+    const johns = await stack.cli(["catalog", "list", "--repo", name, "--tag", "workspace-owner:john", "--json"]);
+    const resticJohns = await resticJson<ResticSnapshotJson[]>(["snapshots", "--tag", "workspace-owner:john"], access);
+    expect(
+      JSON.parse(johns.stdout)
+        .backups.map((b: BackupEntry) => b.id)
+        .sort(),
+    ).toEqual(resticJohns.map((s) => s.id).sort());
+
+    // restic snapshots --group-by tags
+    const grouped = await stack.cli(["catalog", "list", "--repo", name, "--group-by", "tags", "--json"]);
+    const resticGrouped = await resticJson<{ group_key: { tags: string[] }; snapshots: ResticSnapshotJson[] }[]>(
+      ["snapshots", "--group-by", "tags"],
+      access,
+    );
+    const shape = (groups: { group_key: { tags: string[] }; snapshots: { id: string }[] }[]) =>
+      groups
+        .map((g) => ({ tags: [...g.group_key.tags].sort(), ids: g.snapshots.map((s) => s.id).sort() }))
+        .sort((a, b) => a.tags.join().localeCompare(b.tags.join()));
+    expect(shape(JSON.parse(grouped.stdout))).toEqual(shape(resticGrouped));
+
+    // Each workspace (host + tags) is a source of its own.
+    const sources = (await stack.catalog.listSources()).filter((s) => s.source.startsWith(`restic:${name} `));
+    expect(sources.map((s) => s.source).sort()).toEqual([
+      `restic:${name} host [ws1] tags [workspace-id:abc, workspace-name:dev, workspace-owner:john]`,
+      `restic:${name} host [ws2] tags [workspace-id:def, workspace-name:dev, workspace-owner:mary]`,
+      `restic:${name} host [ws3] tags [workspace-id:ghi, workspace-name:scratch, workspace-owner:john]`,
+    ]);
+
+    // restic forget: the entry becomes FORGOTTEN, with when, and stays in the catalog.
+    const forgotten = fixture.snapshotIds[0] as string;
+    await restic(["forget", forgotten], access);
+    await stack.pump.drain();
+    // S3 sends ObjectRemoved:DeleteMarkerCreated; the emulator does not, and the reconciler catches that.
+    await stack.runScheduled("reconciler");
+    expect(await stack.catalog.getBackup(forgotten)).toMatchObject({
+      status: "FORGOTTEN",
+      forgottenAt: expect.any(String),
+      statusReason: "the snapshot file was deleted from the repository (restic forget)",
+    });
+    await fixture.cleanup();
+  });
+});
+
+describe("verifying a repository without its password", () => {
+  it("reports a data file with a flipped byte, and covers the repository slice by slice", async () => {
+    const access = await addRepository("flipped", passwordFile, ["--verify-slices", "4"]);
+    await makeResticFixture({ ...access, repositoryVersion: 2 });
+    await stack.pump.drain();
+
+    const clean = await stack.cli(["restic", "verify", "flipped", "--all", "--json"]);
+    expect(clean.code, clean.stderr).toBe(0);
+    const cleanReports = JSON.parse(clean.stdout).reports as {
+      slicesCovered: number;
+      fullyVerifiedSince: string | null;
+      openMismatches: string[];
+    }[];
+    expect(cleanReports.at(-1)).toMatchObject({ slicesCovered: 4, openMismatches: [] });
+    expect(cleanReports.at(-1)?.fullyVerifiedSince).not.toBeNull();
+
+    const dataKey = await firstKey("restic/flipped/data/");
+    const original = await (
+      await stack.s3.send(new GetObjectCommand({ Bucket: stack.deployment.bucket, Key: dataKey }))
+    ).Body?.transformToByteArray();
+    const flipped = Buffer.from(original as Uint8Array);
+    const middle = Math.floor(flipped.length / 2);
+    flipped[middle] = (flipped[middle] as number) ^ 0x01;
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.deployment.bucket, Key: dataKey, Body: flipped }));
+
+    const found = await stack.cli(["restic", "verify", "flipped", "--all"]);
+    expect(found.code, found.stdout + found.stderr).toBe(1);
+    expect(found.stdout).toContain(`1 file(s) do not hash to their name:\n  ${dataKey}`);
+    const listed = await stack.cli(["restic", "list-repos", "--json"]);
+    const repository = JSON.parse(listed.stdout).repositories.find((r: { name: string }) => r.name === "flipped");
+    expect(repository.health).toMatchObject({ status: "CORRUPT", reason: expect.stringContaining(dataKey) });
+  });
+});
+
+describe("a wrong password in Secrets Manager", () => {
+  it("records the snapshots UNREADABLE with a clear reason, and indexes them once the password is fixed", async () => {
+    const access = await addRepository("mistyped", wrongPasswordFile);
+    const fixture = await makeResticFixture({ ...access, repositoryVersion: 2 });
+    await stack.pump.drain();
+
+    for (const id of fixture.snapshotIds) {
+      expect(await stack.catalog.getBackup(id)).toMatchObject({
+        status: "UNREADABLE",
+        statusReason: expect.stringContaining("no key of repository mistyped opens with the password in restorable/"),
+      });
+    }
+    const repositories = new DynamoRepositoryStore(stack.dynamo, stack.deployment.table);
+    expect((await repositories.get("mistyped"))?.health?.status).toBe("UNREADABLE");
+
+    const fixed = await stack.cli(["restic", "set-password", "mistyped", "--password-file", passwordFile], {
+      env: { RESTORABLE_QUEUE_URL: stack.deployment.queueUrl },
+    });
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout).toContain("Queued 2 snapshot files for re-indexing.");
+    // The indexer caches a password for a minute; a fresh handler (a new Lambda) sees the new one at once.
+    await stack.pump.drain();
+    const snapshots = await resticJson<ResticSnapshotJson[]>(["snapshots"], access);
+    const after = await stack.catalog.listByRepository("mistyped");
+    if (after.some((entry) => entry.status !== "COMPLETE")) {
+      throw new Error(`still unreadable after re-drive: ${after.map((e) => `${e.id}=${e.status}`).join(", ")}`);
+    }
+    expectSameSnapshots(after, snapshots);
+    expect((await repositories.get("mistyped"))?.health?.status).toBe("OK");
+  });
+});
+
+describe("bad input in a restic prefix", () => {
+  it("records each case with a reason and an alert-ready status, drops nothing, crashes on nothing", async () => {
+    const access = await addRepository("odd");
+    await makeResticFixture({ ...access, repositoryVersion: 2, backups: [{ host: "ws1" }] });
+    await stack.pump.drain();
+    const put = (key: string, body: Uint8Array | string) =>
+      stack.s3.send(new PutObjectCommand({ Bucket: stack.deployment.bucket, Key: key, Body: body }));
+
+    const garbled = randomBytes(300);
+    const garbledId = resticFileId(garbled);
+    await put(`restic/odd/snapshots/${garbledId}`, garbled);
+    const original = await (
+      await stack.s3.send(
+        new GetObjectCommand({ Bucket: stack.deployment.bucket, Key: await firstKey("restic/odd/snapshots/") }),
+      )
+    ).Body?.transformToByteArray();
+    const truncated = (original as Uint8Array).subarray(0, 40);
+    const misnamed = "ab".repeat(32);
+    await put(`restic/odd/snapshots/${misnamed}`, truncated);
+    await put("restic/odd/snapshots/not-an-id", "x");
+    await put(`restic/odd/locks/${"cd".repeat(32)}`, "a lock");
+    const unknown = randomBytes(100);
+    await put(`restic/never-registered/snapshots/${resticFileId(unknown)}`, unknown);
+
+    const stillQueued = await stack.pump.drain();
+    expect(stillQueued).toBeGreaterThan(0);
+
+    expect(await stack.catalog.getBackup(garbledId)).toMatchObject({
+      status: "CORRUPT",
+      statusReason: expect.stringMatching(/MAC|authenticate/i),
+    });
+    expect(await stack.catalog.getBackup(misnamed)).toMatchObject({
+      status: "CORRUPT",
+      statusReason: expect.stringContaining("bytes hash to"),
+    });
+    expect(await stack.catalog.getBackup(resticFileId(unknown))).toMatchObject({
+      status: "UNREADABLE",
+      statusReason: "repository never-registered is not registered: run restorable restic add-repo never-registered",
+    });
+    const problems = await new DynamoProblemStore(stack.dynamo, stack.deployment.table).list();
+    expect(problems.find((p) => p.key === "restic/odd/snapshots/not-an-id")).toMatchObject({
+      reason: "a file in snapshots/ whose name is not a restic id",
+    });
+    expect(await stack.catalog.getBackup("cd".repeat(32))).toBeUndefined();
+  });
+});
+
+async function firstKey(prefix: string): Promise<string> {
+  const listed = await stack.s3.send(new ListObjectsV2Command({ Bucket: stack.deployment.bucket, Prefix: prefix }));
+  const key = listed.Contents?.[0]?.Key;
+  if (!key) throw new Error(`nothing under ${prefix}`);
+  return key;
+}
