@@ -10,7 +10,6 @@ import {
   type RetentionPolicy,
 } from "./policy";
 import {
-  daysFromCivil,
   GO_ZERO_TIME,
   isoYearWeek,
   keepWithinCutoff,
@@ -89,11 +88,11 @@ export function planRetention<T extends RetentionItem>(
   if (compiled.empty) {
     throw new EmptyRetentionPolicyError("no policy was specified, no snapshots will be removed");
   }
-  const times = readTimes(items);
+  const columns = readColumns(items, compiled.tagLists);
   const now = instantOf(options.now ?? new Date());
   const groups: RetentionGroup<T>[] = [];
   for (const group of groupIndices(items, policy.groupBy ?? DEFAULT_GROUP_BY)) {
-    const result = applyCompiledPolicy(items, group.indices, times, compiled, now);
+    const result = applyCompiledPolicy(items, group.indices, columns, compiled, now);
     if (result.keep.length === 0) {
       throw new RetentionWouldRemoveAllError(
         `refusing to delete last snapshot of snapshot group "${describeGroup(group)}"`,
@@ -113,15 +112,9 @@ export function applyPolicy<T extends RetentionItem>(
   policy: RetentionPolicy,
   options: RetentionOptions = {},
 ): PolicyResult<T> {
-  const indices = new Uint32Array(items.length);
-  for (let index = 0; index < indices.length; index++) indices[index] = index;
-  return applyCompiledPolicy(
-    items,
-    indices,
-    readTimes(items),
-    compilePolicy(policy),
-    instantOf(options.now ?? new Date()),
-  );
+  const compiled = compilePolicy(policy);
+  const columns = readColumns(items, compiled.tagLists);
+  return applyCompiledPolicy(items, allIndices(items.length), columns, compiled, instantOf(options.now ?? new Date()));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -222,24 +215,29 @@ function durationValue(text: string | undefined, field: string): ResticDuration 
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Times, read once per item into columns, so that sorting and bucketing touch numbers only.
+// Snapshots read once, in input order, into columns: the main loop then visits them newest first touching
+// typed arrays only. At a million items, going back to each item object in sorted order costs more than all
+// the arithmetic, because those objects lie scattered over the heap.
 
-interface TimeColumns {
+interface ItemColumns {
   epochSeconds: Float64Array;
   nanoseconds: Int32Array;
   /** The wall clock in the snapshot's own offset as YYYYMMDDHH: restic's hourly bucket; /100, /1e4, /1e6 give the others. */
   wallHour: Float64Array;
   /** Days since 1970-01-01 of the wall-clock date, for ISO weeks. */
   wallDay: Int32Array;
+  /** Per keep-tag list, 1 where the snapshot has the list's tags. */
+  tagMatches: Uint8Array[];
 }
 
-function readTimes(items: readonly RetentionItem[]): TimeColumns {
+function readColumns(items: readonly RetentionItem[], tagLists: readonly string[][]): ItemColumns {
   const count = items.length;
-  const columns: TimeColumns = {
+  const columns: ItemColumns = {
     epochSeconds: new Float64Array(count),
     nanoseconds: new Int32Array(count),
     wallHour: new Float64Array(count),
     wallDay: new Int32Array(count),
+    tagMatches: tagLists.map(() => new Uint8Array(count)),
   };
   for (let index = 0; index < count; index++) {
     const item = items[index] as RetentionItem;
@@ -253,7 +251,10 @@ function readTimes(items: readonly RetentionItem[]): TimeColumns {
     columns.epochSeconds[index] = time.epochSeconds;
     columns.nanoseconds[index] = time.nanoseconds;
     columns.wallHour[index] = time.year * 1_000_000 + time.month * 10_000 + time.day * 100 + time.hour;
-    columns.wallDay[index] = daysFromCivil(time.year, time.month, time.day);
+    columns.wallDay[index] = time.civilDay;
+    for (let list = 0; list < tagLists.length; list++) {
+      if (hasTags(item.tags, tagLists[list] as string[])) (columns.tagMatches[list] as Uint8Array)[index] = 1;
+    }
   }
   return columns;
 }
@@ -276,79 +277,105 @@ function isAfter(seconds: number, nanoseconds: number, instant: Instant): boolea
 // ---------------------------------------------------------------------------------------------------------
 // restic's ApplyPolicy (internal/restic/snapshot_policy.go), rule for rule.
 
+/** What YYYYMMDDHH is divided by to get each bucket (weeks are computed from the day instead). */
+const BUCKET_DIVISOR: Record<Bucket, number> = {
+  [Bucket.Always]: 0,
+  [Bucket.Hour]: 1,
+  [Bucket.Day]: 100,
+  [Bucket.Week]: 0,
+  [Bucket.Month]: 10_000,
+  [Bucket.Year]: 1_000_000,
+};
+
 function applyCompiledPolicy<T extends RetentionItem>(
   items: readonly T[],
   indices: Uint32Array,
-  times: TimeColumns,
+  columns: ItemColumns,
   policy: CompiledPolicy,
   now: Instant,
 ): PolicyResult<T> {
   const result: PolicyResult<T> = { keep: [], remove: [], reasons: [] };
   if (indices.length === 0) return result;
-  const order = sortNewestFirst(indices, times);
-  const { epochSeconds, nanoseconds } = times;
+  const order = sortNewestFirst(indices, columns);
+  const { epochSeconds, nanoseconds, wallHour, wallDay, tagMatches } = columns;
 
-  const latest = latestNotInFuture(order, items, times, now);
+  const latest = latestNotInFuture(order, items, columns, now);
   const withinCutoff = policy.within ? cutoffInstant(latest, policy.within) : undefined;
   const withinCutoffs = policy.withinBuckets.map((rule) => cutoffInstant(latest, rule.duration));
 
-  const counts = policy.counts.map((rule) => rule.count);
+  const countRules = policy.counts.length;
+  const remaining = policy.counts.map((rule) => rule.count);
+  const countBucket = policy.counts.map((rule) => rule.bucket);
+  const countDivisor = policy.counts.map((rule) => BUCKET_DIVISOR[rule.bucket]);
   const countLast = policy.counts.map(() => -1);
+  const withinBucket = policy.withinBuckets.map((rule) => rule.bucket);
+  const withinDivisor = policy.withinBuckets.map((rule) => BUCKET_DIVISOR[rule.bucket]);
   const withinLast = policy.withinBuckets.map(() => -1);
   const counters = [...policy.initialCounts];
-  const counterSlot = policy.counts.map((rule) => rule.bucket as number);
   const lastPosition = order.length - 1;
+  const needsInstant = withinCutoff !== undefined || withinCutoffs.length > 0;
+  const needsWallClock = withinCutoffs.length > 0 || policy.counts.some((rule) => rule.bucket !== Bucket.Always);
   // Reused for every snapshot and copied only for kept ones: most snapshots of a long history are removed.
   const matches: string[] = [];
 
   for (let position = 0; position < order.length; position++) {
     const index = order[position] as number;
-    const item = items[index] as T;
-    const seconds = epochSeconds[index] as number;
-    const nanos = nanoseconds[index] as number;
-    matches.length = 0;
+    // Each column read is a cache miss at a million items in sorted order: read only what a rule needs.
+    const seconds = needsInstant ? (epochSeconds[index] as number) : 0;
+    const nanos = needsInstant ? (nanoseconds[index] as number) : 0;
+    const hourKey = needsWallClock ? (wallHour[index] as number) : 0;
+    let matched = 0;
 
-    for (let list = 0; list < policy.tagLists.length; list++) {
-      if (hasTags(item.tags, policy.tagLists[list] as string[])) {
-        matches.push(policy.tagReasons[list] as string);
-      }
+    for (let list = 0; list < tagMatches.length; list++) {
+      if ((tagMatches[list] as Uint8Array)[index] === 1) matches[matched++] = policy.tagReasons[list] as string;
     }
 
-    if (withinCutoff && isAfter(seconds, nanos, withinCutoff)) matches.push(policy.withinReason);
+    if (withinCutoff && isAfter(seconds, nanos, withinCutoff)) matches[matched++] = policy.withinReason;
 
-    for (let rule = 0; rule < counts.length; rule++) {
-      const remaining = counts[rule] as number;
-      if (remaining === 0) continue;
-      const ruleSpec = policy.counts[rule] as CountRule;
-      const value = ruleSpec.bucket === Bucket.Always ? position : bucketValue(ruleSpec.bucket, index, times);
+    for (let rule = 0; rule < countRules; rule++) {
+      const left = remaining[rule] as number;
+      if (left === 0) continue;
+      const bucket = countBucket[rule] as Bucket;
+      const value =
+        bucket === Bucket.Always
+          ? position
+          : bucket === Bucket.Week
+            ? isoYearWeek(wallDay[index] as number, Math.floor(hourKey / 1_000_000))
+            : Math.floor(hourKey / (countDivisor[rule] as number));
       const sameBucket = value === countLast[rule];
       // restic ≥ 0.16 also keeps the group's oldest snapshot while a count is left, to keep the history long.
       if (!sameBucket || position === lastPosition) {
-        matches.push(sameBucket ? ruleSpec.oldestReason : ruleSpec.reason);
+        const ruleSpec = policy.counts[rule] as CountRule;
+        matches[matched++] = sameBucket ? ruleSpec.oldestReason : ruleSpec.reason;
         countLast[rule] = value;
-        if (remaining > 0) {
-          counts[rule] = remaining - 1;
-          counters[counterSlot[rule] as number] = remaining - 1;
+        if (left > 0) {
+          remaining[rule] = left - 1;
+          counters[bucket] = left - 1;
         }
       }
     }
 
     for (let rule = 0; rule < withinCutoffs.length; rule++) {
       if (!isAfter(seconds, nanos, withinCutoffs[rule] as Instant)) continue;
-      const ruleSpec = policy.withinBuckets[rule] as WithinRule;
-      const value = bucketValue(ruleSpec.bucket, index, times);
+      const bucket = withinBucket[rule] as Bucket;
+      const value =
+        bucket === Bucket.Week
+          ? isoYearWeek(wallDay[index] as number, Math.floor(hourKey / 1_000_000))
+          : Math.floor(hourKey / (withinDivisor[rule] as number));
       const sameBucket = value === withinLast[rule];
       if (!sameBucket || position === lastPosition) {
-        matches.push(sameBucket ? ruleSpec.oldestReason : ruleSpec.reason);
+        const ruleSpec = policy.withinBuckets[rule] as WithinRule;
+        matches[matched++] = sameBucket ? ruleSpec.oldestReason : ruleSpec.reason;
         withinLast[rule] = value;
       }
     }
 
-    if (matches.length > 0) {
+    const item = items[index] as T;
+    if (matched > 0) {
       result.keep.push(item);
       result.reasons.push({
         snapshot: item,
-        matches: matches.slice(),
+        matches: matches.slice(0, matched),
         counters: {
           last: counters[0] as number,
           hourly: counters[1] as number,
@@ -365,21 +392,10 @@ function applyCompiledPolicy<T extends RetentionItem>(
   return result;
 }
 
-/** The calendar bucket of a snapshot, in its own offset's wall clock (restic's ymdh, ymd, yw, ym, y). */
-function bucketValue(bucket: Bucket, index: number, times: TimeColumns): number {
-  const wallHour = times.wallHour[index] as number;
-  switch (bucket) {
-    case Bucket.Hour:
-      return wallHour;
-    case Bucket.Day:
-      return Math.floor(wallHour / 100);
-    case Bucket.Week:
-      return isoYearWeek(times.wallDay[index] as number, Math.floor(wallHour / 1_000_000));
-    case Bucket.Month:
-      return Math.floor(wallHour / 10_000);
-    default:
-      return Math.floor(wallHour / 1_000_000);
-  }
+function allIndices(count: number): Uint32Array {
+  const indices = new Uint32Array(count);
+  for (let index = 0; index < count; index++) indices[index] = index;
+  return indices;
 }
 
 /** restic's `HasTags`, quirk included: an empty tag in the list matches a snapshot without tags, at once. */
@@ -398,7 +414,7 @@ function hasTags(snapshotTags: readonly string[] | undefined, list: readonly str
 function latestNotInFuture(
   order: Uint32Array,
   items: readonly RetentionItem[],
-  times: TimeColumns,
+  times: ItemColumns,
   now: Instant,
 ): Readonly<SnapshotTime> {
   const zero: Instant = { seconds: GO_ZERO_TIME.epochSeconds, nanoseconds: 0 };
@@ -428,7 +444,7 @@ function cutoffInstant(latest: Readonly<SnapshotTime>, duration: ResticDuration)
  * order; runs of equal seconds are then ordered by nanoseconds. Falls back to a comparator sort when the span
  * of seconds is too wide for the packing to stay exact.
  */
-function sortNewestFirst(indices: Uint32Array, times: TimeColumns): Uint32Array {
+function sortNewestFirst(indices: Uint32Array, times: ItemColumns): Uint32Array {
   const { epochSeconds } = times;
   const count = indices.length;
   let newest = Number.NEGATIVE_INFINITY;
@@ -462,7 +478,11 @@ function sortNewestFirst(indices: Uint32Array, times: TimeColumns): Uint32Array 
       keys[position] = (newest - (epochSeconds[indices[position] as number] as number)) * positionScale + position;
     }
     keys.sort();
-    for (let rank = 0; rank < count; rank++) order[rank] = indices[(keys[rank] as number) % positionScale] as number;
+    for (let rank = 0; rank < count; rank++) {
+      const key = keys[rank] as number;
+      // Exact: positionScale is a power of two. (Float `%` would be several times slower.)
+      order[rank] = indices[key - Math.floor(key / positionScale) * positionScale] as number;
+    }
     orderEqualSecondsByNanoseconds(order, times);
   } else {
     const positions = Array.from({ length: count }, (_, position) => position);
@@ -473,14 +493,14 @@ function sortNewestFirst(indices: Uint32Array, times: TimeColumns): Uint32Array 
 }
 
 /** Negative when item `a` is older than item `b`, positive when newer, 0 at the same nanosecond. */
-function compareTimes(a: number, b: number, times: TimeColumns): number {
+function compareTimes(a: number, b: number, times: ItemColumns): number {
   return (
     (times.epochSeconds[a] as number) - (times.epochSeconds[b] as number) ||
     (times.nanoseconds[a] as number) - (times.nanoseconds[b] as number)
   );
 }
 
-function forEachRunOfEqualTimes(order: Uint32Array, times: TimeColumns, visit: (start: number, end: number) => void) {
+function forEachRunOfEqualTimes(order: Uint32Array, times: ItemColumns, visit: (start: number, end: number) => void) {
   let start = 0;
   while (start < order.length) {
     let end = start + 1;
@@ -491,7 +511,7 @@ function forEachRunOfEqualTimes(order: Uint32Array, times: TimeColumns, visit: (
 }
 
 /** Within each run of equal seconds (in input order), a stable sort by nanoseconds, newest first. */
-function orderEqualSecondsByNanoseconds(order: Uint32Array, times: TimeColumns): void {
+function orderEqualSecondsByNanoseconds(order: Uint32Array, times: ItemColumns): void {
   const { epochSeconds, nanoseconds } = times;
   let start = 0;
   while (start < order.length) {
@@ -522,25 +542,51 @@ interface IndexGroup {
   indices: Uint32Array;
 }
 
+const EMPTY_INDICES = new Uint32Array(0);
+
 function groupIndices(items: readonly RetentionItem[], groupBy: GroupBy): IndexGroup[] {
   if (!groupBy.host && !groupBy.paths && !groupBy.tags) {
-    const indices = new Uint32Array(items.length);
-    for (let index = 0; index < indices.length; index++) indices[index] = index;
-    return items.length === 0 ? [] : [{ host: "", paths: null, tags: null, indices }];
+    return items.length === 0 ? [] : [{ host: "", paths: null, tags: null, indices: allIndices(items.length) }];
   }
-  const members = new Map<string, { host: string; paths: string[] | null; tags: string[] | null; list: number[] }>();
+  type Members = { host: string; paths: string[] | null; tags: string[] | null; size: number; indices: Uint32Array };
+  const members = new Map<string, Members>();
+  const groupOf: Members[] = new Array(items.length);
+  let previous: RetentionItem | undefined;
+  let previousGroup: Members | undefined;
   for (let index = 0; index < items.length; index++) {
     const item = items[index] as RetentionItem;
-    const host = groupBy.host ? (item.hostname ?? "") : "";
-    const paths = groupBy.paths ? sortedOrNull(item.paths) : null;
-    const tags = groupBy.tags ? sortedOrNull(item.tags) : null;
-    const key = JSON.stringify([host, paths, tags]);
-    let group = members.get(key);
+    // Backups of one source mostly follow each other: skip building the key when nothing that groups changed.
+    let group =
+      previous &&
+      (!groupBy.host || item.hostname === previous.hostname) &&
+      (!groupBy.paths || sameValues(item.paths, previous.paths)) &&
+      (!groupBy.tags || sameValues(item.tags, previous.tags))
+        ? previousGroup
+        : undefined;
     if (!group) {
-      group = { host, paths, tags, list: [] };
-      members.set(key, group);
+      const host = groupBy.host ? (item.hostname ?? "") : "";
+      const paths = groupBy.paths ? sortedOrNull(item.paths) : null;
+      const tags = groupBy.tags ? sortedOrNull(item.tags) : null;
+      const key = JSON.stringify([host, paths, tags]);
+      group = members.get(key);
+      if (!group) {
+        group = { host, paths, tags, size: 0, indices: EMPTY_INDICES };
+        members.set(key, group);
+      }
     }
-    group.list.push(index);
+    group.size++;
+    groupOf[index] = group;
+    previous = item;
+    previousGroup = group;
+  }
+  // Two passes into exactly sized arrays: a million-entry number[] grown by push is mostly garbage.
+  for (const group of members.values()) {
+    group.indices = new Uint32Array(group.size);
+    group.size = 0;
+  }
+  for (let index = 0; index < items.length; index++) {
+    const group = groupOf[index] as Members;
+    group.indices[group.size++] = index;
   }
   return [...members.values()]
     .sort((a, b) => compareCodePoints(a.host, b.host) || compareLists(a.paths, b.paths) || compareLists(a.tags, b.tags))
@@ -548,7 +594,7 @@ function groupIndices(items: readonly RetentionItem[], groupBy: GroupBy): IndexG
       host: group.host,
       paths: group.paths,
       tags: group.tags,
-      indices: Uint32Array.from(group.list),
+      indices: group.indices,
     }));
 }
 
@@ -560,6 +606,13 @@ function compareLists(a: string[] | null, b: string[] | null): number {
     if (comparison !== 0) return comparison;
   }
   return a.length - b.length;
+}
+
+function sameValues(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let position = 0; position < a.length; position++) if (a[position] !== b[position]) return false;
+  return true;
 }
 
 /** restic sorts a snapshot's paths and tags (Go's byte order) for the group key; nil stays nil (JSON null). */

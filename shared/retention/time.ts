@@ -15,6 +15,8 @@ export interface SnapshotTime {
   minute: number;
   second: number;
   offsetSeconds: number;
+  /** Days since 1970-01-01 of the wall-clock date (not of the UTC date). */
+  civilDay: number;
 }
 
 /**
@@ -38,6 +40,7 @@ const scratch: SnapshotTime = {
   minute: 0,
   second: 0,
   offsetSeconds: 0,
+  civilDay: 0,
 };
 
 /** Parses `text` into `scratch`; false when it is not a time with an offset. */
@@ -106,7 +109,8 @@ export function readTime(text: string): boolean {
   scratch.second = second;
   scratch.nanoseconds = nanoseconds;
   scratch.offsetSeconds = offsetSeconds;
-  scratch.epochSeconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offsetSeconds;
+  scratch.civilDay = daysFromCivil(year, month, day);
+  scratch.epochSeconds = scratch.civilDay * 86400 + hour * 3600 + minute * 60 + second - offsetSeconds;
   return true;
 }
 
@@ -191,6 +195,7 @@ export function keepWithinCutoff(latest: Readonly<SnapshotTime>, duration: Resti
 /** Go's zero `time.Time` (0001-01-01 00:00:00 UTC): restic's "latest" when no snapshot is in the past. */
 export const GO_ZERO_TIME: Readonly<SnapshotTime> = {
   epochSeconds: daysFromCivil(1, 1, 1) * 86400,
+  civilDay: daysFromCivil(1, 1, 1),
   nanoseconds: 0,
   year: 1,
   month: 1,
