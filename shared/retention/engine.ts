@@ -1,6 +1,11 @@
 import { z } from "zod";
 import { formatResticDuration, isZeroDuration, parseKeepWithinDuration, type ResticDuration } from "./duration";
-import { EmptyRetentionPolicyError, InvalidSnapshotTimeError, RetentionWouldRemoveAllError } from "./errors";
+import {
+  EmptyRetentionPolicyError,
+  InvalidRetentionPolicyError,
+  InvalidSnapshotTimeError,
+  RetentionWouldRemoveAllError,
+} from "./errors";
 import {
   DEFAULT_GROUP_BY,
   type GroupBy,
@@ -78,6 +83,10 @@ export interface RetentionOptions {
  * restic's default host+paths when absent), then applies the policy to each group. Groups come out sorted by
  * their key, where restic's order is random. Like `restic forget`, refuses an empty policy and any group the
  * policy would empty completely.
+ *
+ * Keep-within cutoffs are calendar arithmetic on the newest snapshot's stored offset: what restic does when
+ * it runs in UTC (as a Lambda does) or in any zone other than the snapshots'. restic run in the snapshots'
+ * own zone follows that zone's daylight saving instead, so a cutoff across a DST change moves by an hour.
  */
 export function planRetention<T extends RetentionItem>(
   items: readonly T[],
@@ -172,7 +181,7 @@ function compilePolicy(policy: RetentionPolicy): CompiledPolicy {
   const counts: CountRule[] = [];
   const initialCounts: number[] = [];
   for (const field of KEEP_COUNT_FIELDS) {
-    const count = countValue(policy[field]);
+    const count = countValue(policy[field], field);
     initialCounts.push(count);
     const [bucket, reason] = COUNT_BUCKETS[field];
     if (count !== 0) counts.push({ bucket, count, reason, oldestReason: `oldest ${reason}` });
@@ -202,9 +211,13 @@ function compilePolicy(policy: RetentionPolicy): CompiledPolicy {
   };
 }
 
-function countValue(count: KeepCount | undefined): number {
+function countValue(count: KeepCount | undefined, field: string): number {
   if (count === undefined) return 0;
   if (count === "unlimited" || count === -1) return -1;
+  // A policy built in code skips RetentionPolicySchema; restic itself refuses these rather than guess.
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new InvalidRetentionPolicyError(`${field}: ${count} is not a count (a whole number ≥ 0, or "unlimited")`);
+  }
   return count;
 }
 

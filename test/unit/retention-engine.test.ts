@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { applyPolicy, planRetention, type RetentionItem } from "../../shared/retention/engine";
 import {
   EmptyRetentionPolicyError,
+  InvalidRetentionPolicyError,
   InvalidSnapshotTimeError,
   RetentionWouldRemoveAllError,
 } from "../../shared/retention/errors";
@@ -235,6 +236,17 @@ describe("keep-within", () => {
     expect(keptIds(items, { keepWithin: "1m" })).toEqual(["latest", "inside"]);
   });
 
+  it("keeps the stored offset across a daylight saving change, as restic run in UTC does", () => {
+    // Berlin: 2024-04-15 12:00 CEST minus 1m is 2024-03-15 12:00 at +02:00 (10:00 UTC). restic run with
+    // TZ=Europe/Berlin would resolve that wall time in CET instead (11:00 UTC) and drop the 10:30 UTC one.
+    const items = [
+      item("latest", "2024-04-15T12:00:00+02:00"),
+      item("half-past-eleven-cet", "2024-03-15T11:30:00+01:00"),
+      item("half-past-ten-cet", "2024-03-15T10:30:00+01:00"),
+    ];
+    expect(keptIds(items, { keepWithin: "1m" })).toEqual(["latest", "half-past-eleven-cet"]);
+  });
+
   it("keeps one snapshot per bucket within the duration, and the oldest one within it when a bucket remains", () => {
     const items = [
       item("d3", "2024-01-03T10:00:00Z"),
@@ -423,6 +435,15 @@ describe("planRetention", () => {
 });
 
 describe("input", () => {
+  it("rejects a count restic would refuse when a policy skips the schema", () => {
+    expect(() => applyPolicy([item("x", "2024-01-01T00:00:00Z")], { keepDaily: -2 })).toThrow(
+      InvalidRetentionPolicyError,
+    );
+    expect(() => applyPolicy([item("x", "2024-01-01T00:00:00Z")], { keepDaily: 1.5 })).toThrow(
+      InvalidRetentionPolicyError,
+    );
+  });
+
   it("rejects a time without an offset, naming the backup", () => {
     expect(() => applyPolicy([item("b1", "2024-01-01T10:00:00")], { keepLast: 1 })).toThrow(InvalidSnapshotTimeError);
     expect(() => applyPolicy([item("b1", "2024-01-01T10:00:00")], { keepLast: 1 })).toThrow(/backup b1/);
