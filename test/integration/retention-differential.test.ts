@@ -153,7 +153,8 @@ describe(`retention engine vs restic forget (seed ${SEED})`, () => {
       `retention differential: reasons restic gave: ${[...reasonsSeen].map(([kind, count]) => `${kind} ×${count}`).join(", ")}`,
     );
     expect(failures.slice(0, 5), `seed ${SEED} (replay with RETENTION_SEED=${SEED})`).toEqual([]);
-    // Not vacuous: the rules that differ most between restic versions were exercised.
+    // Not vacuous: at full size, every kind of rule was exercised (small replays may miss some).
+    if (POLICIES < 30) return;
     for (const kind of ["last snapshot", "daily snapshot", "has tags", "within", "daily within"]) {
       expect(reasonsSeen.get(kind) ?? 0, `seed ${SEED}: no "${kind}"`).toBeGreaterThan(0);
     }
