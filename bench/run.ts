@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark against a fresh emulator; results to bench/results.json. */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { startEmulator } from "../cli/local/moto";
@@ -7,8 +8,10 @@ import { REPOSITORY_ROOT } from "../cli/local/paths";
 import { provision, resourceNames } from "../cli/local/provision";
 import type { Benchmark, BenchResult } from "./harness";
 import { pushThroughput } from "./push-throughput.bench";
+import { resticIndexing } from "./restic-indexing.bench";
+import { retentionPlan } from "./retention-plan.bench";
 
-const BENCHMARKS: Benchmark[] = [pushThroughput];
+const BENCHMARKS: Benchmark[] = [pushThroughput, resticIndexing, retentionPlan];
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 process.env.AWS_REGION ??= "us-east-1";
@@ -53,6 +56,14 @@ try {
   await emulator.stop();
 }
 const file = path.join(REPOSITORY_ROOT, "bench", "results.json");
+// Running some benchmarks keeps the others' last figures.
+const measuredNames = new Set(results.map((result) => result.name));
+const kept = existsSync(file)
+  ? ((JSON.parse(await readFile(file, "utf-8")) as { results: BenchResult[] }).results ?? []).filter(
+      (r) => !measuredNames.has(r.name),
+    )
+  : [];
+results.unshift(...kept);
 await writeFile(
   file,
   `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, cpus: (await import("node:os")).cpus().length, results }, null, 2)}\n`,

@@ -7,7 +7,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { z } from "zod";
-import { DynamoRepositoryStore } from "../shared/catalog/dynamo-repositories";
+import { CachedRepositoryRegistry, DynamoRepositoryStore } from "../shared/catalog/dynamo-repositories";
 import { DynamoCatalogStore } from "../shared/catalog/dynamo-store";
 import { DynamoProblemStore } from "../shared/catalog/problems";
 import { loadEnvironment } from "../shared/env";
@@ -27,7 +27,7 @@ const s3 = new S3Client({});
 const dynamo = new DynamoDBClient({});
 const catalog = new DynamoCatalogStore(dynamo, env.CATALOG_TABLE_NAME);
 const problems = new DynamoProblemStore(dynamo, env.CATALOG_TABLE_NAME);
-const repositories = new DynamoRepositoryStore(dynamo, env.CATALOG_TABLE_NAME);
+const repositories = new CachedRepositoryRegistry(new DynamoRepositoryStore(dynamo, env.CATALOG_TABLE_NAME));
 const secrets = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({}) });
 // Kept across invocations of a warm Lambda: scrypt runs once per repository and password.
 const keys = new MasterKeyCache();

@@ -119,11 +119,12 @@ export function registerResticCommands(program: Command): void {
           "No restic repository is registered: restorable restic add-repo <name> --password-file <file>",
         );
       printTable(
-        ["NAME", "HEALTH", "VERIFIED", "GROUP BY", "URL"],
+        ["NAME", "READABLE", "VERIFIED", "INTEGRITY", "GROUP BY", "URL"],
         rows.map((r) => [
           r.name,
           r.health ? `${r.health.status}${r.health.reason ? ` (${r.health.reason})` : ""}` : "no snapshot yet",
           verifiedSummary(r),
+          integritySummary(r),
           r.groupBy.join(",") || "-",
           r.url,
         ]),
@@ -181,6 +182,14 @@ function verifiedSummary(repository: {
 }): string {
   const covered = Object.keys(repository.verification?.sliceCheckedAt ?? {}).length;
   return `${covered}/${repository.verifySlices} slices`;
+}
+
+function integritySummary(repository: { verification: { openMismatches: Record<string, string> } | null }): string {
+  const mismatches = Object.keys(repository.verification?.openMismatches ?? {}).length;
+  if (!repository.verification) return "not verified yet";
+  return mismatches === 0
+    ? "OK"
+    : `CORRUPT: ${mismatches} file${mismatches === 1 ? " does" : "s do"} not hash to their name`;
 }
 
 async function operatorClients(table: string): Promise<OperatorClients> {

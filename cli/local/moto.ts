@@ -14,6 +14,20 @@ const STAMP = path.join(VENV_DIRECTORY, ".restorable-requirements.sha256");
 
 export class EmulatorError extends RestorableError {}
 
+const WATCHDOG = `
+import signal, subprocess, sys, threading
+server = subprocess.Popen(sys.argv[1:])
+def stop(*_):
+    server.terminate()
+signal.signal(signal.SIGTERM, stop)
+signal.signal(signal.SIGINT, stop)
+def watch():
+    sys.stdin.read()
+    stop()
+threading.Thread(target=watch, daemon=True).start()
+sys.exit(server.wait())
+`;
+
 export interface RunningEmulator {
   endpoint: string;
   port: number;
@@ -92,11 +106,17 @@ export async function startEmulator(
   const motoServer = await ensureMotoInstalled(options.log);
   const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(motoServer, ["-H", "127.0.0.1", "-p", String(port)], {
-    // moto's Step Functions interpreter calls moto back on MOTO_PORT.
-    env: { ...process.env, MOTO_PORT: String(port) },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  // Through a watchdog that stops moto when our stdin pipe closes, so that a test run or benchmark
+  // killed outright (timeout, Ctrl-C twice) does not leave an emulator running behind it.
+  const child = spawn(
+    path.join(VENV_DIRECTORY, "bin", "python"),
+    ["-c", WATCHDOG, motoServer, "-H", "127.0.0.1", "-p", String(port)],
+    {
+      // moto's Step Functions interpreter calls moto back on MOTO_PORT.
+      env: { ...process.env, MOTO_PORT: String(port) },
+      stdio: ["pipe", "ignore", "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr?.setEncoding("utf-8").on("data", (text: string) => {
     stderr = (stderr + text).slice(-4000);
@@ -132,6 +152,7 @@ export async function startEmulator(
     process: child,
     async stop() {
       if (child.exitCode !== null) return;
+      child.stdin?.end();
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
       await exited;

@@ -2,11 +2,14 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  type BatchWriteCommandOutput,
   DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   paginateQuery,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
@@ -68,53 +71,65 @@ export class DynamoCatalogStore implements CatalogStore {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
+  /**
+   * Lookup items first, then the backup item with its condition. Lookups only point at an id, so one
+   * written for an entry that then loses its condition points at that same id, harmlessly; readers
+   * check the entry itself. This keeps the write conditional without a transaction (half the
+   * write cost, and the emulator copies every table per transaction).
+   */
   async recordBackup(entry: BackupEntry, manifestVersion: string | null): Promise<RecordOutcome> {
     const sortKey = key.timelineSort(entry);
     try {
+      await this.putLookups(entry, sortKey);
       await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...key.backup(entry.id),
-                  gsi1pk: `SOURCE#${entry.source}`,
-                  gsi1sk: sortKey,
-                  status: entry.status,
-                  manifestVersion: manifestVersion ?? "-",
-                  entry,
-                },
-                ConditionExpression:
-                  "attribute_not_exists(pk) OR (NOT #status IN (:removed, :forgotten) AND " +
-                  "NOT (:provisional = :yes AND manifestVersion = :version AND #status IN (:complete, :corrupt)))",
-                ExpressionAttributeNames: { "#status": "status" },
-                ExpressionAttributeValues: {
-                  ":removed": "REMOVED",
-                  ":forgotten": "FORGOTTEN",
-                  ":complete": "COMPLETE",
-                  ":corrupt": "CORRUPT",
-                  ":provisional": PROVISIONAL_STATUSES.includes(entry.status) ? "yes" : "no",
-                  ":yes": "yes",
-                  ":version": manifestVersion ?? "-",
-                },
-              },
-            },
-            ...lookupTimelines(entry).map((timeline) => ({
-              Put: {
-                TableName: this.tableName,
-                Item: { ...key.lookup(entry.id, timeline), gsi1pk: timeline, gsi1sk: sortKey, id: entry.id },
-              },
-            })),
-          ],
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...key.backup(entry.id),
+            gsi1pk: `SOURCE#${entry.source}`,
+            gsi1sk: sortKey,
+            status: entry.status,
+            manifestVersion: manifestVersion ?? "-",
+            entry,
+          },
+          ConditionExpression:
+            "attribute_not_exists(pk) OR (NOT #status IN (:removed, :forgotten) AND " +
+            "NOT (:provisional = :yes AND manifestVersion = :version AND #status IN (:complete, :corrupt)))",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":removed": "REMOVED",
+            ":forgotten": "FORGOTTEN",
+            ":complete": "COMPLETE",
+            ":corrupt": "CORRUPT",
+            ":provisional": PROVISIONAL_STATUSES.includes(entry.status) ? "yes" : "no",
+            ":yes": "yes",
+            ":version": manifestVersion ?? "-",
+          },
         }),
       );
     } catch (error) {
-      if (isConditionalCancellation(error)) return "kept-existing";
+      if (isConditionalFailure(error)) return "kept-existing";
       throw new CatalogWriteError("catalog-write-failed", `could not record backup ${entry.id}`, { cause: error });
     }
     if (countsTowardsSource(entry)) await this.advanceSource(entry.source, entry.kind, summarise(entry));
     return "written";
+  }
+
+  private async putLookups(entry: BackupEntry, sortKey: string): Promise<void> {
+    const requests = lookupTimelines(entry).map((timeline) => ({
+      PutRequest: { Item: { ...key.lookup(entry.id, timeline), gsi1pk: timeline, gsi1sk: sortKey, id: entry.id } },
+    }));
+    for (let offset = 0; offset < requests.length; offset += 25) {
+      let pending: BatchWriteCommandInput["RequestItems"] = { [this.tableName]: requests.slice(offset, offset + 25) };
+      // BatchWrite may hand back unprocessed items under load; write exactly those again.
+      for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1000, 50 * 2 ** attempt));
+        const result: BatchWriteCommandOutput = await this.documents.send(
+          new BatchWriteCommand({ RequestItems: pending }),
+        );
+        pending = result.UnprocessedItems;
+      }
+    }
   }
 
   async setStatus(
@@ -160,11 +175,13 @@ export class DynamoCatalogStore implements CatalogStore {
   }
 
   async listByTag(tag: string, options: ListOptions = {}): Promise<BackupEntry[]> {
-    return this.listLookup(`TAG#${tag}`, options);
+    return (await this.listLookup(`TAG#${tag}`, options)).filter((entry) => entry.tags.includes(tag));
   }
 
   async listByRepository(repository: string, options: ListOptions = {}): Promise<BackupEntry[]> {
-    return this.listLookup(`REPOSITORY#${repository}`, options);
+    return (await this.listLookup(`REPOSITORY#${repository}`, options)).filter(
+      (entry) => entry.kind === "restic" && entry.repository === repository,
+    );
   }
 
   private async listLookup(timeline: string, options: ListOptions): Promise<BackupEntry[]> {
@@ -337,13 +354,6 @@ function lookupTimelines(entry: BackupEntry): string[] {
 
 function isConditionalFailure(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
-}
-
-function isConditionalCancellation(error: unknown): boolean {
-  if (!(error instanceof Error) || error.name !== "TransactionCanceledException") return false;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-  // Without reasons we cannot tell a condition from a conflict; let the caller retry.
-  return reasons?.some((reason) => reason.Code === "ConditionalCheckFailed") ?? false;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -6,8 +6,12 @@ export const GroupByFieldSchema = z.enum(["host", "paths", "tags"]);
 export type GroupByField = z.infer<typeof GroupByFieldSchema>;
 export const DEFAULT_GROUP_BY: GroupByField[] = ["host", "tags"];
 
+/**
+ * Whether the indexer can open the repository (its password, its key files). Integrity, which the
+ * verifier checks without the password, is kept apart in the verification state.
+ */
 export const RepositoryHealthSchema = z.object({
-  status: z.enum(["OK", "UNREADABLE", "CORRUPT"]),
+  status: z.enum(["OK", "UNREADABLE"]),
   reason: z.string().nullable(),
   since: z.iso.datetime({ offset: true }),
 });

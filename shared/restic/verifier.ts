@@ -4,14 +4,13 @@ import { isMissingObject } from "../aws/s3-errors";
 import { mapConcurrently } from "../concurrency";
 import { resticRepositoryPrefix } from "../layout";
 import type { Log } from "../log";
-import type { RepositoryHealth, ResticRepository, VerificationRun, VerificationState } from "./repository";
+import type { ResticRepository, VerificationRun, VerificationState } from "./repository";
 
 export interface VerifierDependencies {
   s3: S3Client;
   bucket: string;
   repositories: {
     get(name: string): Promise<ResticRepository | undefined>;
-    setHealth(name: string, health: RepositoryHealth): Promise<void>;
     setVerification(name: string, previousRuns: number | null, next: VerificationState): Promise<boolean>;
   };
   log: Log;
@@ -95,17 +94,10 @@ export async function verifyNextSlice(repositoryName: string, deps: VerifierDepe
 
   const open = Object.keys(openMismatches).sort();
   if (open.length > 0) {
-    await deps.repositories.setHealth(repositoryName, {
-      status: "CORRUPT",
-      reason: `${open.length} file${open.length === 1 ? "" : "s"} do not hash to their name: ${open.slice(0, 3).join(", ")}${open.length > 3 ? ", …" : ""}`,
-      since: at.toISOString(),
-    });
     deps.log.warn("restic repository has files that do not hash to their name", {
       repository: repositoryName,
       mismatches: open,
     });
-  } else if (repository.health?.status === "CORRUPT") {
-    await deps.repositories.setHealth(repositoryName, { status: "OK", reason: null, since: at.toISOString() });
   }
   return { repository: repositoryName, ...run, ...coverage(next, slices), openMismatches: open };
 }

@@ -187,7 +187,10 @@ describe("verifying a repository without its password", () => {
     expect(found.stdout).toContain(`1 file(s) do not hash to their name:\n  ${dataKey}`);
     const listed = await stack.cli(["restic", "list-repos", "--json"]);
     const repository = JSON.parse(listed.stdout).repositories.find((r: { name: string }) => r.name === "flipped");
-    expect(repository.health).toMatchObject({ status: "CORRUPT", reason: expect.stringContaining(dataKey) });
+    expect(Object.keys(repository.verification.openMismatches)).toEqual([dataKey]);
+    const table = await stack.cli(["restic", "list-repos"]);
+    expect(table.stdout).toMatch(/flipped\s+no snapshot yet|flipped\s+OK/);
+    expect(table.stdout).toContain("CORRUPT: 1 file does not hash to their name");
   });
 });
 
