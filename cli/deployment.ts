@@ -123,6 +123,7 @@ function readLocalStackFile(file: string): Partial_ {
     endpoint: local.endpoint,
     queueUrl: local.queueUrl,
     deadLetterQueueUrl: local.deadLetterQueueUrl,
+    encryption: local.encryption,
   };
 }
 
@@ -137,6 +138,7 @@ async function stackOutputs(stackName: string, region: string | undefined): Prom
     table: outputs.get(STACK_OUTPUTS.table),
     queueUrl: outputs.get(STACK_OUTPUTS.queue),
     deadLetterQueueUrl: outputs.get(STACK_OUTPUTS.deadLetterQueue),
+    encryption: outputs.get(STACK_OUTPUTS.encryption),
     region: stackRegion ?? region,
   });
 }

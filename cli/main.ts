@@ -1,9 +1,11 @@
 import { Command, CommanderError } from "commander";
 import { ConfigurationError, describeError, InvalidInputError, RestorableError } from "../shared/errors";
+import { registerBucketCommands } from "./commands/bucket";
 import { registerCatalogCommands } from "./commands/catalog";
 import { registerLocalCommands } from "./commands/local";
 import { registerPushCommands } from "./commands/push";
 import { registerResticCommands } from "./commands/restic";
+import { registerRetentionCommands } from "./commands/retention";
 import { PROGRAM_VERSION } from "./version";
 
 export function buildProgram(): Command {
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerPushCommands(program);
   registerCatalogCommands(program);
   registerResticCommands(program);
+  registerRetentionCommands(program);
+  registerBucketCommands(program);
   registerLocalCommands(program);
   return program;
 }

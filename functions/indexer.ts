@@ -1,10 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { z } from "zod";
 import { CachedRepositoryRegistry, DynamoRepositoryStore } from "../shared/catalog/dynamo-repositories";
@@ -13,6 +11,7 @@ import { DynamoProblemStore } from "../shared/catalog/problems";
 import { loadEnvironment } from "../shared/env";
 import { indexMessage } from "../shared/ingest/indexer";
 import { MasterKeyCache } from "../shared/restic/key-cache";
+import { passwords } from "./commons/passwords";
 
 const env = loadEnvironment(
   z.object({
@@ -28,23 +27,9 @@ const dynamo = new DynamoDBClient({});
 const catalog = new DynamoCatalogStore(dynamo, env.CATALOG_TABLE_NAME);
 const problems = new DynamoProblemStore(dynamo, env.CATALOG_TABLE_NAME);
 const repositories = new CachedRepositoryRegistry(new DynamoRepositoryStore(dynamo, env.CATALOG_TABLE_NAME));
-const secrets = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({}) });
 // Kept across invocations of a warm Lambda: scrypt runs once per repository and password.
 const keys = new MasterKeyCache();
 const processor = new BatchProcessor(EventType.SQS);
-
-/** Repository passwords, cached for a minute: a fixed password takes effect within that. */
-const passwords = {
-  async get(repository: { secretName: string }, options: { fresh?: boolean } = {}): Promise<string | undefined> {
-    try {
-      const value = await secrets.get(repository.secretName, { maxAge: 60, forceFetch: options.fresh ?? false });
-      return typeof value === "string" && value !== "" ? value : undefined;
-    } catch (error) {
-      if (error instanceof Error && /ResourceNotFound/.test(`${error.name} ${String(error.cause)}`)) return undefined;
-      throw error;
-    }
-  },
-};
 
 async function handleRecord(record: SQSRecord): Promise<void> {
   const outcomes = await indexMessage(record, {

@@ -78,3 +78,21 @@ export function grantResticPasswordRead(bucket: IBucket, grantee: IGrantable): s
   const account = Token.isUnresolved(stack.account) ? "<AWS::AccountId>" : stack.account;
   return `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${region}:${account}:secret:restorable/<${logicalId}>/restic/*]`;
 }
+
+/** Exact object actions on key patterns (S3 ARNs take `*` anywhere in the key). */
+export function grantObjectActions(
+  bucket: IBucket,
+  grantee: IGrantable,
+  actions: string[],
+  patterns: readonly string[],
+): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions, resources: patterns.map((pattern) => bucket.arnForObjects(pattern)) }),
+  );
+  if (actions.some((action) => action.startsWith("s3:Put"))) bucket.encryptionKey?.grantEncrypt(grantee);
+}
+
+export function objectPatternFinding(bucket: IBucket, pattern: string): string {
+  const logicalId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as never);
+  return `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${pattern}]`;
+}

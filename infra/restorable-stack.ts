@@ -21,11 +21,13 @@ export class RestorableStack extends Stack {
       bucket: this.storage.bucket,
       table: this.catalog.table,
       ingestQueue: this.ingest.queue,
+      intendedEncryption: this.storage.intendedEncryption,
     });
 
     new CfnOutput(this, STACK_OUTPUTS.bucket, { value: this.storage.bucket.bucketName });
     new CfnOutput(this, STACK_OUTPUTS.table, { value: this.catalog.table.tableName });
     new CfnOutput(this, STACK_OUTPUTS.queue, { value: this.ingest.queue.queueUrl });
     new CfnOutput(this, STACK_OUTPUTS.deadLetterQueue, { value: this.ingest.deadLetterQueue.queueUrl });
+    new CfnOutput(this, STACK_OUTPUTS.encryption, { value: this.storage.intendedEncryption });
   }
 }

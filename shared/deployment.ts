@@ -6,6 +6,7 @@ export const STACK_OUTPUTS = {
   table: "CatalogTableName",
   queue: "IngestQueueUrl",
   deadLetterQueue: "IngestDeadLetterQueueUrl",
+  encryption: "BackupBucketEncryption",
 } as const;
 
 export const DEFAULT_STACK_NAME = "Restorable";
@@ -19,6 +20,8 @@ export const DeploymentSchema = z.object({
   table: z.string().min(1),
   queueUrl: z.string().optional(),
   deadLetterQueueUrl: z.string().optional(),
+  /** The bucket's intended default encryption: AES256 or aws:kms:<key arn> (shared/storage-policy.ts). */
+  encryption: z.string().optional(),
 });
 export type Deployment = z.infer<typeof DeploymentSchema>;
 

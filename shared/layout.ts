@@ -104,3 +104,10 @@ export function setIdTime(setId: SetId): string {
   if (!m) throw new Error(`not a set id: ${setId}`);
   return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`;
 }
+
+/** Stored retention plans, one JSON per applied run: retention/plans/<source, URL-encoded>/<plannedAt>.json */
+export const PLANS_PREFIX = "retention/plans/";
+
+export function planKey(source: string, plannedAt: string): string {
+  return `${PLANS_PREFIX}${encodeURIComponent(source)}/${plannedAt}.json`;
+}

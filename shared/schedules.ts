@@ -20,6 +20,20 @@ export const SCHEDULES = {
     localEverySeconds: 5,
     description: "Hands the indexer restic snapshot changes that no S3 event reported",
   },
+  /** Applies retention to every source once a day; `restorable retention apply` runs it now. */
+  retention: {
+    handler: "retention",
+    everyMinutes: 24 * 60,
+    localEverySeconds: 24 * 60 * 60,
+    description: "Applies the retention policies with their safety floors",
+  },
+  /** Compares the bucket's settings with the intended ones and puts drifted ones back. */
+  bucketAudit: {
+    handler: "bucket-audit",
+    everyMinutes: 6 * 60,
+    localEverySeconds: 6 * 60 * 60,
+    description: "Audits the backup bucket's lifecycle, versioning, encryption and public access",
+  },
 } as const;
 
 export type ScheduledFunction = keyof typeof SCHEDULES;

@@ -67,6 +67,28 @@ export function registerCatalogCommands(program: Command): void {
     });
 
   catalog
+    .command("tag")
+    .description("Add or remove tags of a backup, e.g. a legal hold that retention will not remove")
+    .argument("<id>", "backup id")
+    .option("--add <tag>", "tag to add (repeatable), e.g. legal-hold", collect, [])
+    .option("--remove <tag>", "tag to remove (repeatable)", collect, [])
+    .action(async (id: string, options: { add: string[]; remove: string[] }, command: Command) => {
+      const store = await catalogStore(command);
+      const backup = await store.getBackup(id);
+      if (!backup) throw new RestorableError("not-found", `no backup with id ${id} in the catalog`);
+      if (backup.kind === "restic") {
+        // The repository is the truth for a restic snapshot's tags; a catalog-only tag would drift from it.
+        throw new RestorableError(
+          "restic-tags",
+          `tag restic snapshots in their repository: restic tag --add <tag> ${id.slice(0, 8)}`,
+        );
+      }
+      const tags = [...backup.tags.filter((tag) => !options.remove.includes(tag)), ...options.add];
+      const updated = await store.setTags(id, tags);
+      console.log(`${id}: tags ${updated?.tags.join(", ") || "(none)"}`);
+    });
+
+  catalog
     .command("show")
     .description("Show one backup with its components and status")
     .argument("<id>", "backup id (a dump set id or restic snapshot id)")

@@ -46,12 +46,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     process.env.CATALOG_TABLE_NAME = deployment.table;
     process.env.BACKUP_BUCKET_NAME = deployment.bucket;
     process.env.INGEST_QUEUE_URL = deployment.queueUrl;
+    process.env.BUCKET_ENCRYPTION = "AES256";
     process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
     const { handler } = (await import("../../functions/indexer")) as { handler: QueueHandler };
     const scheduler = new LocalScheduler(
       {
         verifier: (await import("../../functions/verifier")).handler as ScheduledHandler,
         reconciler: (await import("../../functions/reconciler")).handler as ScheduledHandler,
+        retention: (await import("../../functions/retention")).handler as ScheduledHandler,
+        bucketAudit: (await import("../../functions/bucket-audit")).handler as ScheduledHandler,
       },
       options.log,
     );

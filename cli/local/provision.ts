@@ -7,7 +7,9 @@ import {
 import {
   CreateBucketCommand,
   PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketNotificationConfigurationCommand,
+  PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
   S3Client,
@@ -16,6 +18,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-s
 import { CATALOG_TABLE_DEFINITION } from "../../shared/catalog/table-definition";
 import type { Deployment } from "../../shared/deployment";
 import { INDEXER_TIMEOUT_SECONDS, INGEST_MAX_RECEIVE_COUNT, INGEST_NOTIFICATIONS } from "../../shared/ingest/wiring";
+import { LIFECYCLE_RULES, PUBLIC_ACCESS_BLOCK } from "../../shared/storage-policy";
 
 export interface ResourceNames {
   bucket: string;
@@ -56,15 +59,16 @@ export async function provision(names: ResourceNames, region: string): Promise<D
     }),
   );
   await s3.send(
-    new PutPublicAccessBlockCommand({
+    new PutPublicAccessBlockCommand({ Bucket: names.bucket, PublicAccessBlockConfiguration: PUBLIC_ACCESS_BLOCK }),
+  );
+  await s3.send(
+    new PutBucketLifecycleConfigurationCommand({
       Bucket: names.bucket,
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
+      LifecycleConfiguration: { Rules: [...LIFECYCLE_RULES] },
     }),
+  );
+  await s3.send(
+    new PutBucketPolicyCommand({ Bucket: names.bucket, Policy: JSON.stringify(tlsOnlyPolicy(names.bucket)) }),
   );
 
   const { keys, indexes } = CATALOG_TABLE_DEFINITION;
@@ -129,6 +133,23 @@ export async function provision(names: ResourceNames, region: string): Promise<D
     table: names.table,
     queueUrl: queue.QueueUrl as string,
     deadLetterQueueUrl: deadLetter.QueueUrl as string,
+    encryption: "AES256",
+  };
+}
+
+/** The statement CDK's enforceSSL adds: the emulator stores it, so the bucket audit finds it as in AWS. */
+function tlsOnlyPolicy(bucket: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:*",
+        Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
   };
 }
 

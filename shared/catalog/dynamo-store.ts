@@ -162,6 +162,23 @@ export class DynamoCatalogStore implements CatalogStore {
     return updated;
   }
 
+  async setTags(id: string, tags: string[]): Promise<BackupEntry | undefined> {
+    const existing = await this.getBackup(id);
+    if (!existing) return undefined;
+    const updated = BackupEntrySchema.parse({ ...existing, tags: [...new Set(tags)] });
+    await this.putLookups(updated, key.timelineSort(updated));
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key.backup(id),
+        UpdateExpression: "SET entry = :entry",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":entry": updated },
+      }),
+    );
+    return updated;
+  }
+
   async getBackup(id: string): Promise<BackupEntry | undefined> {
     const result = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: key.backup(id), ConsistentRead: true }),

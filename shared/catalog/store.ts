@@ -26,6 +26,8 @@ export interface CatalogStore {
     at: Date,
     changes?: Partial<BackupEntry>,
   ): Promise<BackupEntry | undefined>;
+  /** Replaces a backup's tags (a legal hold, say), keeping everything else. */
+  setTags(id: string, tags: string[]): Promise<BackupEntry | undefined>;
   getBackup(id: string): Promise<BackupEntry | undefined>;
   /** Newest first. */
   listBySource(source: string, options?: ListOptions): Promise<BackupEntry[]>;

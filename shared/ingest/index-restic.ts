@@ -1,19 +1,13 @@
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  ListObjectVersionsCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, type S3Client } from "@aws-sdk/client-s3";
 import { isMissingObject } from "../aws/s3-errors";
 import type { ResticSnapshotEntry } from "../catalog/entry";
 import { describeError, InvalidInputError } from "../errors";
-import { resticRepositoryPrefix } from "../layout";
 import type { MasterKey } from "../restic/crypto";
 import { WrongPasswordError } from "../restic/errors";
 import { decodeSnapshot, ResticIdSchema, resticFileId, type Snapshot } from "../restic/files";
 import type { MasterKeyCache } from "../restic/key-cache";
 import { type ResticRepository, resticSourceName } from "../restic/repository";
+import { repositoryKeyFiles } from "../restic/s3-repository";
 import { parseResticTime } from "../restic/time";
 import type { IndexerDependencies, ObjectOutcome } from "./indexer";
 
@@ -190,7 +184,7 @@ async function openWithCurrentPassword(
   deps: IndexerDependencies & ResticDependencies,
 ): Promise<MasterKey> {
   const open = (candidate: string) =>
-    deps.keys.open(repository.name, candidate, () => keyFiles(deps.s3, deps.bucket, repository.name));
+    deps.keys.open(repository.name, candidate, () => repositoryKeyFiles(deps.s3, deps.bucket, repository.name));
   try {
     return await open(password);
   } catch (error) {
@@ -316,21 +310,6 @@ async function exists(s3: S3Client, bucket: string, key: string): Promise<boolea
     if (isMissingObject(error)) return false;
     throw error;
   }
-}
-
-async function* keyFiles(s3: S3Client, bucket: string, repository: string): AsyncIterable<Uint8Array> {
-  const prefix = `${resticRepositoryPrefix(repository)}keys/`;
-  let continuationToken: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: continuationToken }),
-    );
-    for (const object of page.Contents ?? []) {
-      const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-      yield (await body.Body?.transformToByteArray()) ?? new Uint8Array();
-    }
-    continuationToken = page.NextContinuationToken;
-  } while (continuationToken);
 }
 
 function numberOrNull(value: unknown): number | null {

@@ -65,6 +65,7 @@ export async function startTestStack(label: string): Promise<TestStack> {
   process.env.CATALOG_TABLE_NAME = deployment.table;
   process.env.BACKUP_BUCKET_NAME = deployment.bucket;
   process.env.INGEST_QUEUE_URL = deployment.queueUrl;
+  process.env.BUCKET_ENCRYPTION = "AES256";
   const { handler } = (await import("../../functions/indexer")) as { handler: QueueHandler };
   const s3 = new S3Client({});
   const dynamo = new DynamoDBClient({});

@@ -3,6 +3,8 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { RestorableStack } from "../../infra/restorable-stack";
+import { describeRules } from "../../shared/bucket-audit";
+import { LIFECYCLE_RULES } from "../../shared/storage-policy";
 
 let template: Template;
 let app: App;
@@ -139,6 +141,69 @@ describe("restic repositories", () => {
       expect(actions.filter((action) => /Delete|PutObject|secretsmanager/.test(action))).toEqual([]);
     }
     expect(actionsOf(statementsOfRoleFor("Hands the indexer restic"))).toContain("sqs:SendMessage");
+  });
+});
+
+describe("retention and lifecycle", () => {
+  it("builds the bucket's lifecycle from the same rules the audit expects", () => {
+    const buckets = template.findResources("AWS::S3::Bucket", {
+      Properties: { VersioningConfiguration: { Status: "Enabled" } },
+    });
+    const [backups] = Object.values(buckets);
+    type CfnRule = {
+      Id: string;
+      Status: string;
+      Prefix?: string;
+      AbortIncompleteMultipartUpload?: { DaysAfterInitiation: number };
+      Transitions?: { StorageClass: string; TransitionInDays: number }[];
+      NoncurrentVersionExpiration?: { NoncurrentDays: number };
+      ExpirationInDays?: number;
+      ExpiredObjectDeleteMarker?: boolean;
+    };
+    const rules = (backups?.Properties.LifecycleConfiguration.Rules as CfnRule[]).map((rule) => ({
+      ID: rule.Id,
+      Status: rule.Status as "Enabled",
+      Filter: { Prefix: rule.Prefix ?? "" },
+      AbortIncompleteMultipartUpload: rule.AbortIncompleteMultipartUpload,
+      Transitions: rule.Transitions?.map((t) => ({
+        Days: t.TransitionInDays,
+        StorageClass: t.StorageClass as "STANDARD_IA",
+      })),
+      NoncurrentVersionExpiration: rule.NoncurrentVersionExpiration,
+      Expiration:
+        rule.ExpirationInDays || rule.ExpiredObjectDeleteMarker
+          ? { Days: rule.ExpirationInDays, ExpiredObjectDeleteMarker: rule.ExpiredObjectDeleteMarker }
+          : undefined,
+    }));
+    expect(describeRules(rules)).toBe(describeRules(LIFECYCLE_RULES));
+    expect(JSON.stringify(rules)).not.toMatch(/"Prefix":"restic\//);
+  });
+
+  it("lets retention delete only dump sets, restic snapshot files and its own restic locks", () => {
+    const statements = statementsOfRoleFor("Applies the retention policies");
+    const deletes = statements.filter((s) => actionsOf([s]).includes("s3:DeleteObject"));
+    expect(deletes).toHaveLength(1);
+    const resources = JSON.stringify(deletes[0]?.Resource);
+    for (const pattern of ["/sets/*", "/restic/*/snapshots/*", "/restic/*/locks/*"])
+      expect(resources).toContain(pattern);
+    expect(resources).not.toMatch(/\/restic\/\*"|\/data\//);
+  });
+
+  it("gives the bucket audit the bucket's settings and nothing of its objects", () => {
+    const actions = actionsOf(statementsOfRoleFor("Audits the backup bucket"));
+    expect(actions.filter((action) => action.startsWith("s3:")).sort()).toEqual(
+      [
+        "s3:GetBucketPolicy",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketVersioning",
+        "s3:GetEncryptionConfiguration",
+        "s3:GetLifecycleConfiguration",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketVersioning",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutLifecycleConfiguration",
+      ].sort(),
+    );
   });
 });
 

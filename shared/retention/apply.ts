@@ -1,0 +1,252 @@
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { isMissingObject } from "../aws/s3-errors";
+import type { Alert } from "../catalog/alerts";
+import type { PlanPointer } from "../catalog/dynamo-retention";
+import type { BackupEntry } from "../catalog/entry";
+import type { CatalogStore } from "../catalog/store";
+import { describeError } from "../errors";
+import type { PasswordSource } from "../ingest/index-restic";
+import { planKey } from "../layout";
+import type { Log } from "../log";
+import { forgetSnapshots, RepositoryLockedError } from "../restic/forget";
+import type { MasterKeyCache } from "../restic/key-cache";
+import type { ResticRepository } from "../restic/repository";
+import { repositoryKeyFiles } from "../restic/s3-repository";
+import type { RetentionPolicy } from "./policy";
+import { defaultSettingsFor, effectiveFloors, type RetentionSettings, type SettingsScope } from "./settings";
+import { diffPlans, type PlanDiff, planSource, type SourcePlan } from "./source-plan";
+
+export interface RetentionDependencies {
+  s3: S3Client;
+  bucket: string;
+  catalog: CatalogStore;
+  retention: {
+    getSettings(scope: SettingsScope): Promise<RetentionSettings | undefined>;
+    lastPlan(source: string): Promise<PlanPointer | undefined>;
+    recordPlan(pointer: PlanPointer): Promise<void>;
+  };
+  alerts: { raise(alert: Omit<Alert, "id" | "at">, at: Date): Promise<Alert> };
+  repositories: { get(name: string): Promise<ResticRepository | undefined> };
+  passwords: PasswordSource;
+  keys: MasterKeyCache;
+  /** The newest backup of a source whose restore drill passed; no drills yet means none. */
+  drills?: { newestPassed(source: string): Promise<string | null> };
+  log: Log;
+  now: () => Date;
+  /** Who holds the restic locks retention writes. */
+  holder: { hostname: string; username: string; pid: number };
+}
+
+/** A stored plan: the plan, and what applying it did. */
+export interface StoredPlan extends SourcePlan {
+  outcome: {
+    removed: string[];
+    /** Backups planned for removal that this run could not remove, with why; the next run tries again. */
+    postponed: { id: string; reason: string }[];
+  };
+}
+
+export interface PlanOverrides {
+  /** Try a policy without storing it (`retention plan --keep-daily 7`). */
+  policy?: RetentionPolicy;
+  /** false shows the bare policy (`--no-safety-floors`). */
+  floors?: boolean;
+}
+
+export interface PlannedSource {
+  plan: SourcePlan;
+  previous: StoredPlan | undefined;
+  diff: PlanDiff;
+}
+
+/** Plans one source from the catalog, without changing anything. */
+export async function planFromCatalog(
+  source: string,
+  deps: RetentionDependencies,
+  overrides: PlanOverrides = {},
+): Promise<PlannedSource> {
+  const entries = await deps.catalog.listBySource(source, { limit: Number.MAX_SAFE_INTEGER });
+  const kind = entries[0]?.kind ?? "dumpset";
+  const settings = await settingsFor(source, entries, deps);
+  const policy = overrides.policy ?? settings?.policy;
+  const floors = overrides.floors === false ? null : effectiveFloors(settings ?? { policy: {}, floors: {} });
+  const plan = planSource({
+    source,
+    kind,
+    entries,
+    policy,
+    floors,
+    newestDrillPassed: (await deps.drills?.newestPassed(source)) ?? null,
+    now: deps.now(),
+  });
+  const previous = await readLastPlan(source, deps);
+  return { plan, previous, diff: diffPlans(previous, plan) };
+}
+
+/**
+ * Plans and applies retention for one source: dump sets lose their objects (the versioned bucket
+ * keeps noncurrent versions until lifecycle expires them) and become REMOVED; restic snapshots are
+ * forgotten in their repository under restic's lock protocol and become FORGOTTEN. A refused run
+ * removes nothing and raises an alert. Every applied or refused plan is stored.
+ */
+export async function applyRetention(source: string, deps: RetentionDependencies): Promise<StoredPlan | undefined> {
+  const { plan } = await planFromCatalog(source, deps);
+  if (plan.status === "NO_POLICY") return undefined;
+  const stored: StoredPlan = { ...plan, outcome: { removed: [], postponed: [] } };
+  if (plan.status === "REFUSED") {
+    await deps.alerts.raise(
+      {
+        kind: "retention-refused",
+        subject: source,
+        message: `retention refused for ${source}: ${plan.refusal}`,
+        details: { planned: plan.remove.length, kept: plan.keep.length, policy: plan.policy },
+      },
+      deps.now(),
+    );
+    deps.log.warn("retention refused by the circuit breaker", { source, refusal: plan.refusal });
+  } else if (plan.remove.length > 0) {
+    const entries = new Map(
+      (await deps.catalog.listBySource(source, { limit: Number.MAX_SAFE_INTEGER })).map((e) => [e.id, e]),
+    );
+    const removals = plan.remove.flatMap((item) => entries.get(item.id) ?? []);
+    if (plan.kind === "dumpset") await removeDumpSets(removals, stored, deps);
+    else await forgetResticSnapshots(removals, stored, deps);
+  }
+  await storePlan(stored, deps);
+  return stored;
+}
+
+async function removeDumpSets(entries: BackupEntry[], stored: StoredPlan, deps: RetentionDependencies): Promise<void> {
+  for (const entry of entries) {
+    if (entry.kind !== "dumpset") continue;
+    try {
+      // The manifest first: once it is gone, nobody takes the set for complete while its parts go.
+      await deleteKeys(deps.s3, deps.bucket, [entry.manifestKey]);
+      await deleteKeys(
+        deps.s3,
+        deps.bucket,
+        entry.components.map((component) => component.key),
+      );
+      await deps.catalog.setStatus(
+        entry.id,
+        "REMOVED",
+        `removed by retention (plan of ${stored.plannedAt}): not kept by the policy`,
+        deps.now(),
+      );
+      stored.outcome.removed.push(entry.id);
+    } catch (error) {
+      stored.outcome.postponed.push({ id: entry.id, reason: describeError(error) });
+      deps.log.error("could not remove a dump set", { id: entry.id, error: describeError(error) });
+    }
+  }
+}
+
+async function forgetResticSnapshots(
+  entries: BackupEntry[],
+  stored: StoredPlan,
+  deps: RetentionDependencies,
+): Promise<void> {
+  const byRepository = new Map<string, string[]>();
+  for (const entry of entries) {
+    if (entry.kind !== "restic") continue;
+    byRepository.set(entry.repository, [...(byRepository.get(entry.repository) ?? []), entry.id]);
+  }
+  for (const [name, ids] of byRepository) {
+    const postpone = (reason: string) => stored.outcome.postponed.push(...ids.map((id) => ({ id, reason })));
+    const repository = await deps.repositories.get(name);
+    const password = repository ? await deps.passwords.get(repository) : undefined;
+    if (!repository || password === undefined) {
+      postpone(`no password for repository ${name}`);
+      continue;
+    }
+    try {
+      const key = await deps.keys.open(name, password, () => repositoryKeyFiles(deps.s3, deps.bucket, name));
+      const forgotten = await forgetSnapshots({
+        s3: deps.s3,
+        bucket: deps.bucket,
+        repository: name,
+        key,
+        snapshotIds: ids,
+        now: deps.now,
+        holder: deps.holder,
+      });
+      for (const id of forgotten) {
+        await deps.catalog.setStatus(
+          id,
+          "FORGOTTEN",
+          `forgotten by retention (plan of ${stored.plannedAt}): not kept by the policy`,
+          deps.now(),
+          {
+            forgottenAt: deps.now().toISOString(),
+          },
+        );
+        stored.outcome.removed.push(id);
+      }
+    } catch (error) {
+      postpone(describeError(error));
+      const log = error instanceof RepositoryLockedError ? deps.log.warn : deps.log.error;
+      log.call(deps.log, "restic forget did not proceed", { repository: name, error: describeError(error) });
+    }
+  }
+}
+
+async function settingsFor(
+  source: string,
+  entries: BackupEntry[],
+  deps: RetentionDependencies,
+): Promise<RetentionSettings | undefined> {
+  const own = await deps.retention.getSettings({ kind: "source", source });
+  if (own) return own;
+  const restic = entries.find((entry) => entry.kind === "restic");
+  if (restic?.kind === "restic") {
+    const shared = await deps.retention.getSettings({ kind: "repository", repository: restic.repository });
+    if (shared) return shared;
+  }
+  return defaultSettingsFor(entries[0]?.kind ?? "dumpset");
+}
+
+async function storePlan(plan: StoredPlan, deps: RetentionDependencies): Promise<void> {
+  const key = planKey(plan.source, plan.plannedAt);
+  await deps.s3.send(
+    new PutObjectCommand({
+      Bucket: deps.bucket,
+      Key: key,
+      Body: JSON.stringify(plan),
+      ContentType: "application/json",
+    }),
+  );
+  await deps.retention.recordPlan({
+    source: plan.source,
+    plannedAt: plan.plannedAt,
+    planKey: key,
+    status: plan.status,
+    kept: plan.keep.length,
+    removed: plan.outcome.removed.length,
+  });
+}
+
+async function readLastPlan(source: string, deps: RetentionDependencies): Promise<StoredPlan | undefined> {
+  const pointer = await deps.retention.lastPlan(source);
+  if (!pointer) return undefined;
+  try {
+    const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: pointer.planKey }));
+    return JSON.parse((await object.Body?.transformToString("utf-8")) ?? "null") as StoredPlan;
+  } catch (error) {
+    if (isMissingObject(error)) return undefined;
+    throw error;
+  }
+}
+
+async function deleteKeys(s3: S3Client, bucket: string, keys: string[]): Promise<void> {
+  for (let offset = 0; offset < keys.length; offset += 1000) {
+    const batch = keys.slice(offset, offset + 1000);
+    const result = await s3.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+    );
+    if (result.Errors?.length) {
+      throw new Error(
+        `S3 refused to delete ${result.Errors.length} objects: ${result.Errors[0]?.Key} ${result.Errors[0]?.Message}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,298 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { ListObjectsV2Command, ListObjectVersionsCommand } from "@aws-sdk/client-s3";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DynamoAlertStore } from "../../shared/catalog/alerts";
+import type { DumpSetEntry } from "../../shared/catalog/entry";
+import { SetWriter } from "../support/dumpsets";
+import { makeResticFixture, type ResticAccess, restic, resticJson } from "../support/restic";
+import { startTestStack, type TestStack } from "../support/stack";
+import { resticBinary } from "../support/tools";
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack("retention");
+});
+
+/** Daily dump sets of a source, newest yesterday. */
+async function dailySets(
+  source: string,
+  days: number,
+  tags: (day: number) => string[] = () => [],
+): Promise<SetWriter[]> {
+  const sets: SetWriter[] = [];
+  for (let day = days; day >= 1; day--) {
+    const set = new SetWriter(
+      stack.s3,
+      stack.deployment.bucket,
+      source,
+      { "main.dump": `PGDMP day ${day}` },
+      new Date(Date.now() - day * 86_400_000),
+    );
+    await set.putAllComponents();
+    await set.putManifest(set.manifest({ tags: tags(day) }));
+    sets.push(set);
+  }
+  await stack.pump.drain();
+  return sets;
+}
+
+async function currentKeys(prefix: string): Promise<string[]> {
+  const listed = await stack.s3.send(new ListObjectsV2Command({ Bucket: stack.deployment.bucket, Prefix: prefix }));
+  return (listed.Contents ?? []).map((object) => object.Key as string).sort();
+}
+
+const cli = async (...args: string[]) => {
+  const result = await stack.cli(args);
+  return { ...result, json: () => JSON.parse(result.stdout) };
+};
+
+describe("retention of dump sets", () => {
+  it("removes exactly the planned sets' objects, keeps their versions for the grace period, and records why", async () => {
+    const sets = await dailySets("gfs", 12, (day) => (day === 11 ? ["legal-hold"] : []));
+    const set = await cli(
+      "retention",
+      "set-policy",
+      "--source",
+      "gfs",
+      "--keep-daily",
+      "4",
+      "--floor-keep-newest",
+      "2",
+      "--floor-max-removal-percent",
+      "100",
+      "--floor-protect-hours",
+      "0",
+    );
+    expect(set.code, set.stderr).toBe(0);
+
+    const planned = await cli("retention", "plan", "--source", "gfs", "--json");
+    expect(planned.code, planned.stderr).toBe(0);
+    const [group] = planned.json();
+    const removeIds = group.remove.map((item: { id: string }) => item.id);
+    const onHold = sets[1] as SetWriter; // day 11
+    expect(removeIds).toHaveLength(7);
+    expect(removeIds).not.toContain(onHold.setId);
+    expect(group.reasons.find((r: { snapshot: { id: string } }) => r.snapshot.id === onHold.setId).matches).toEqual([
+      "safety floor: legal hold (tag legal-hold)",
+    ]);
+
+    const applied = await cli("retention", "apply", "--source", "gfs", "--json");
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.json().applied[0].outcome.removed.sort()).toEqual([...removeIds].sort());
+
+    for (const each of sets) {
+      const keys = await currentKeys(`sets/gfs/${each.setId}/`);
+      const entry = (await stack.catalog.getBackup(each.setId)) as DumpSetEntry;
+      if (removeIds.includes(each.setId)) {
+        expect(keys).toEqual([]);
+        expect(entry.status).toBe("REMOVED");
+        expect(entry.statusReason).toMatch(/^removed by retention \(plan of .*\): not kept by the policy$/);
+      } else {
+        expect(keys).toEqual([each.manifestKey, ...each.components.map((c) => c.key)].sort());
+        expect(entry.status).toBe("COMPLETE");
+      }
+    }
+    const removed = sets.find((each) => removeIds.includes(each.setId)) as SetWriter;
+    const versions = await stack.s3.send(
+      new ListObjectVersionsCommand({ Bucket: stack.deployment.bucket, Prefix: removed.manifestKey }),
+    );
+    expect(versions.Versions?.length, "a noncurrent version stays until lifecycle expires it").toBe(1);
+
+    // The next plan, diffed against the stored one: nothing new to remove.
+    const again = await cli("retention", "plan", "--source", "gfs");
+    expect(again.stdout).toMatch(/since the plan of .*: 0 newly removed, 0 no longer removed, 0 new backups/);
+  });
+
+  it("refuses a run removing too much at once, removes nothing, and raises an alert", async () => {
+    const sets = await dailySets("breaker", 10);
+    await cli(
+      "retention",
+      "set-policy",
+      "--source",
+      "breaker",
+      "--keep-last",
+      "1",
+      "--floor-keep-newest",
+      "1",
+      "--floor-protect-hours",
+      "0",
+    );
+
+    const applied = await cli("retention", "apply", "--source", "breaker");
+    expect(applied.code).toBe(1);
+    expect(applied.stdout).toContain(
+      "breaker: refused: would remove 9 of 10 complete backups (90%), more than the 50% allowed",
+    );
+    for (const each of sets) expect((await stack.catalog.getBackup(each.setId))?.status).toBe("COMPLETE");
+    expect(await currentKeys("sets/breaker/")).toHaveLength(20);
+    const alerts = await new DynamoAlertStore(stack.dynamo, stack.deployment.table).recent();
+    expect(alerts.find((a) => a.subject === "breaker")).toMatchObject({ kind: "retention-refused" });
+
+    // Plan it without the floors to see the bare policy.
+    const bare = await cli("retention", "plan", "--source", "breaker", "--no-safety-floors", "--json");
+    expect(bare.json()[0]).toMatchObject({ status: "OK", floors: null });
+  });
+
+  it("tries a policy given on the command line without storing it", async () => {
+    await dailySets("trial", 5);
+    const tried = await cli(
+      "retention",
+      "plan",
+      "--source",
+      "trial",
+      "--keep-last",
+      "2",
+      "--no-safety-floors",
+      "--json",
+    );
+    expect(tried.json()[0].remove).toHaveLength(3);
+    const stored = await cli("retention", "plan", "--source", "trial", "--json");
+    expect(stored.json()[0].policy).toEqual({
+      keepDaily: 30,
+      keepWeekly: 12,
+      keepMonthly: 12,
+      keepYearly: "unlimited",
+    });
+  });
+});
+
+describe("retention of restic snapshots", () => {
+  let access: ResticAccess;
+
+  async function addRepository(name: string): Promise<ResticAccess> {
+    const directory = await mkdtemp(path.join(tmpdir(), "restorable-retention-"));
+    await writeFile(path.join(directory, "password"), "retention password\n");
+    const added = await stack.cli([
+      "restic",
+      "add-repo",
+      name,
+      "--password-file",
+      path.join(directory, "password"),
+      "--json",
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    return {
+      repository: JSON.parse(added.stdout).url,
+      password: "retention password",
+      env: {
+        AWS_ACCESS_KEY_ID: "restorable-test",
+        AWS_SECRET_ACCESS_KEY: "restorable-test",
+        AWS_DEFAULT_REGION: "us-east-1",
+      },
+    };
+  }
+
+  it("forgets exactly the planned snapshots in the repository, which restic check then finds sound", async () => {
+    access = await addRepository("forgetful");
+    const times = [
+      "2025-01-01 10:00:00",
+      "2025-01-02 10:00:00",
+      "2025-01-03 10:00:00",
+      "2025-01-04 10:00:00",
+      "2025-01-05 10:00:00",
+    ];
+    const fixture = await makeResticFixture({
+      ...access,
+      repositoryVersion: 2,
+      backups: times.map((time) => ({ host: "ws1", tags: ["workspace-id:abc"], time })),
+    });
+    await stack.pump.drain();
+    const policy = await cli(
+      "retention",
+      "set-policy",
+      "--repo",
+      "forgetful",
+      "--keep-last",
+      "2",
+      "--floor-keep-newest",
+      "1",
+      "--floor-max-removal-percent",
+      "100",
+      "--floor-protect-hours",
+      "0",
+    );
+    expect(policy.code, policy.stderr).toBe(0);
+
+    const applied = await cli("retention", "apply", "--json");
+    expect(applied.code, applied.stderr).toBe(0);
+    const mine = applied.json().applied.find((a: { source: string }) => a.source.startsWith("restic:forgetful "));
+    expect(mine.outcome.removed.sort()).toEqual(fixture.snapshotIds.slice(0, 3).sort());
+
+    const remaining = await resticJson<{ id: string }[]>(["snapshots"], access);
+    expect(remaining.map((s) => s.id).sort()).toEqual(fixture.snapshotIds.slice(3).sort());
+    await restic(["check"], access);
+    await expect(restic(["list", "locks"], access)).resolves.toBe("");
+    for (const id of fixture.snapshotIds.slice(0, 3)) {
+      expect(await stack.catalog.getBackup(id)).toMatchObject({
+        status: "FORGOTTEN",
+        statusReason: expect.stringMatching(/^forgotten by retention/),
+      });
+    }
+  });
+
+  it("does not proceed while another client holds a live lock, and does once it is released", async () => {
+    const locked = await addRepository("busy");
+    const fixture = await makeResticFixture({
+      ...locked,
+      repositoryVersion: 2,
+      backups: ["2025-01-01 10:00:00", "2025-01-02 10:00:00", "2025-01-03 10:00:00"].map((time) => ({
+        host: "ws9",
+        time,
+      })),
+    });
+    await stack.pump.drain();
+    await cli(
+      "retention",
+      "set-policy",
+      "--repo",
+      "busy",
+      "--keep-last",
+      "1",
+      "--floor-keep-newest",
+      "1",
+      "--floor-max-removal-percent",
+      "100",
+      "--floor-protect-hours",
+      "0",
+    );
+
+    // A backup reading from stdin holds its lock until stdin closes: another client at work.
+    const holder = spawn(
+      resticBinary() as string,
+      ["--no-cache", "-r", locked.repository, "backup", "--stdin", "--host", "other"],
+      {
+        env: { ...process.env, ...locked.env, RESTIC_PASSWORD: locked.password },
+        stdio: ["pipe", "ignore", "pipe"],
+      },
+    );
+    await waitFor(async () => (await restic(["list", "locks", "--no-lock"], locked)).trim() !== "");
+
+    const blocked = await cli("retention", "apply", "--json");
+    const busy = blocked.json().applied.find((a: { source: string }) => a.source.startsWith("restic:busy "));
+    expect(busy.outcome.removed).toEqual([]);
+    expect(busy.outcome.postponed[0].reason).toMatch(
+      /^repository busy is locked by .*; retention waits for the next run$/,
+    );
+    expect((await resticJson<unknown[]>(["snapshots", "--no-lock"], locked)).length).toBe(3);
+
+    holder.stdin?.end("the other client's data\n");
+    await new Promise((resolve) => holder.once("exit", resolve));
+    await stack.pump.drain();
+    const retried = await cli("retention", "apply", "--json");
+    const done = retried.json().applied.find((a: { source: string }) => a.source === busy.source);
+    expect(done.outcome.removed.sort()).toEqual(fixture.snapshotIds.slice(0, 2).sort());
+    await restic(["check"], locked);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
