@@ -150,6 +150,7 @@ describe("retention and lifecycle", () => {
       Properties: { VersioningConfiguration: { Status: "Enabled" } },
     });
     const [backups] = Object.values(buckets);
+    if (!backups) throw new Error("no versioned bucket in the template");
     type CfnRule = {
       Id: string;
       Status: string;
@@ -160,7 +161,7 @@ describe("retention and lifecycle", () => {
       ExpirationInDays?: number;
       ExpiredObjectDeleteMarker?: boolean;
     };
-    const rules = (backups?.Properties.LifecycleConfiguration.Rules as CfnRule[]).map((rule) => ({
+    const rules = (backups.Properties.LifecycleConfiguration.Rules as CfnRule[]).map((rule) => ({
       ID: rule.Id,
       Status: rule.Status as "Enabled",
       Filter: { Prefix: rule.Prefix ?? "" },
