@@ -17,6 +17,8 @@ const env = loadEnvironment(
     BUCKET_ENCRYPTION: z.string().min(1),
     /** "repair" puts drifted settings back; "report" only raises the alert. */
     AUDIT_MODE: z.enum(["repair", "report"]).default("repair"),
+    /** Whether the bucket must have a policy refusing plain HTTP (not on a loopback endpoint without TLS). */
+    EXPECT_TLS_ONLY_POLICY: z.enum(["true", "false"]).default("true"),
   }),
 );
 
@@ -33,7 +35,7 @@ export async function handler(_event: unknown, context: Context): Promise<AuditR
     const report = await auditBucket(
       s3,
       env.BACKUP_BUCKET_NAME,
-      { encryption, repair: env.AUDIT_MODE === "repair" },
+      { encryption, repair: env.AUDIT_MODE === "repair", tlsOnlyPolicy: env.EXPECT_TLS_ONLY_POLICY === "true" },
       logger,
       new Date(),
     );

@@ -36,7 +36,7 @@ export interface AuditReport {
 export async function auditBucket(
   s3: S3Client,
   bucket: string,
-  intended: { encryption: IntendedEncryption; repair: boolean },
+  intended: { encryption: IntendedEncryption; repair: boolean; tlsOnlyPolicy: boolean },
   log: Log,
   now: Date,
 ): Promise<AuditReport> {
@@ -124,8 +124,10 @@ export async function auditBucket(
     );
   }
 
-  const policy = await optional(() => s3.send(new GetBucketPolicyCommand({ Bucket: bucket })), "NoSuchBucketPolicy");
-  if (!deniesInsecureTransport(policy?.Policy)) {
+  const policy = intended.tlsOnlyPolicy
+    ? await optional(() => s3.send(new GetBucketPolicyCommand({ Bucket: bucket })), "NoSuchBucketPolicy")
+    : undefined;
+  if (intended.tlsOnlyPolicy && !deniesInsecureTransport(policy?.Policy)) {
     drift.push({
       setting: "tls-only-policy",
       expected: "a Deny for aws:SecureTransport=false",

@@ -17,7 +17,12 @@ export function registerBucketCommands(program: Command): void {
       const report = await auditBucket(
         await s3Client(),
         deployment.bucket,
-        { encryption: parseIntendedEncryption(deployment.encryption ?? "AES256"), repair: options.repair ?? false },
+        {
+          encryption: parseIntendedEncryption(deployment.encryption ?? "AES256"),
+          repair: options.repair ?? false,
+          // A plain-HTTP endpoint (the local stack) cannot have a TLS-only policy.
+          tlsOnlyPolicy: !deployment.endpoint?.startsWith("http:"),
+        },
         { debug() {}, info() {}, warn() {}, error() {} },
         new Date(),
       );

@@ -47,6 +47,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     process.env.BACKUP_BUCKET_NAME = deployment.bucket;
     process.env.INGEST_QUEUE_URL = deployment.queueUrl;
     process.env.BUCKET_ENCRYPTION = "AES256";
+    process.env.EXPECT_TLS_ONLY_POLICY = "false";
     process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
     const { handler } = (await import("../../functions/indexer")) as { handler: QueueHandler };
     const scheduler = new LocalScheduler(

@@ -9,7 +9,6 @@ import {
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketNotificationConfigurationCommand,
-  PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
   S3Client,
@@ -67,9 +66,8 @@ export async function provision(names: ResourceNames, region: string): Promise<D
       LifecycleConfiguration: { Rules: [...LIFECYCLE_RULES] },
     }),
   );
-  await s3.send(
-    new PutBucketPolicyCommand({ Bucket: names.bucket, Policy: JSON.stringify(tlsOnlyPolicy(names.bucket)) }),
-  );
+  // No TLS-only bucket policy: the emulator serves plain HTTP on loopback, and it cannot evaluate the
+  // policy's aws:SecureTransport condition (it would deny every request). The stack has one.
 
   const { keys, indexes } = CATALOG_TABLE_DEFINITION;
   const attributeNames = [keys.partitionKey, keys.sortKey, ...indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
@@ -134,22 +132,6 @@ export async function provision(names: ResourceNames, region: string): Promise<D
     queueUrl: queue.QueueUrl as string,
     deadLetterQueueUrl: deadLetter.QueueUrl as string,
     encryption: "AES256",
-  };
-}
-
-/** The statement CDK's enforceSSL adds: the emulator stores it, so the bucket audit finds it as in AWS. */
-function tlsOnlyPolicy(bucket: string) {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Deny",
-        Principal: { AWS: "*" },
-        Action: "s3:*",
-        Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
-      },
-    ],
   };
 }
 

@@ -66,6 +66,7 @@ export async function startTestStack(label: string): Promise<TestStack> {
   process.env.BACKUP_BUCKET_NAME = deployment.bucket;
   process.env.INGEST_QUEUE_URL = deployment.queueUrl;
   process.env.BUCKET_ENCRYPTION = "AES256";
+  process.env.EXPECT_TLS_ONLY_POLICY = "false";
   const { handler } = (await import("../../functions/indexer")) as { handler: QueueHandler };
   const s3 = new S3Client({});
   const dynamo = new DynamoDBClient({});
