@@ -12,7 +12,7 @@ import { forgetSnapshots, RepositoryLockedError } from "../restic/forget";
 import type { MasterKeyCache } from "../restic/key-cache";
 import type { ResticRepository } from "../restic/repository";
 import { repositoryKeyFiles } from "../restic/s3-repository";
-import type { RetentionPolicy } from "./policy";
+import type { GroupBy, RetentionPolicy } from "./policy";
 import { defaultSettingsFor, effectiveFloors, type RetentionSettings, type SettingsScope } from "./settings";
 import { diffPlans, type PlanDiff, planSource, type SourcePlan } from "./source-plan";
 
@@ -81,6 +81,48 @@ export async function planFromCatalog(
   });
   const previous = await readLastPlan(source, deps);
   return { plan, previous, diff: diffPlans(previous, plan) };
+}
+
+/**
+ * A dry run over a whole restic repository grouped as restic's `--group-by` would (host, paths,
+ * tags), rather than by the sources the catalog keeps: what `restic forget --group-by …` on the
+ * repository would do, plus the floors. Never applied; sources are what retention applies to.
+ */
+export async function planRepository(
+  repository: string,
+  groupBy: GroupBy,
+  deps: RetentionDependencies,
+  overrides: PlanOverrides = {},
+): Promise<SourcePlan[]> {
+  const entries = await deps.catalog.listByRepository(repository, { limit: Number.MAX_SAFE_INTEGER });
+  const settings =
+    (await deps.retention.getSettings({ kind: "repository", repository })) ?? defaultSettingsFor("restic");
+  const policy = overrides.policy ?? settings?.policy;
+  const floors = overrides.floors === false ? null : effectiveFloors(settings ?? { policy: {}, floors: {} });
+  const groups = new Map<string, BackupEntry[]>();
+  for (const entry of entries) {
+    if (entry.kind !== "restic") continue;
+    const key = [
+      groupBy.host ? `host [${entry.hostname ?? ""}]` : "",
+      groupBy.paths ? `paths [${[...entry.paths].sort().join(", ")}]` : "",
+      groupBy.tags ? `tags [${[...entry.tags].sort().join(", ")}]` : "",
+    ]
+      .filter((part) => part !== "")
+      .join(" ");
+    groups.set(key, [...(groups.get(key) ?? []), entry]);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, members]) =>
+      planSource({
+        source: `restic:${repository}${key ? ` ${key}` : ""}`,
+        kind: "restic",
+        entries: members,
+        policy,
+        floors,
+        now: deps.now(),
+      }),
+    );
 }
 
 /**
