@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigurationError, describeError, InvalidInputError, RestorableError } from "../shared/errors";
 import { registerBucketCommands } from "./commands/bucket";
 import { registerCatalogCommands } from "./commands/catalog";
+import { registerKeyCommands } from "./commands/key";
 import { registerLocalCommands } from "./commands/local";
 import { registerPushCommands } from "./commands/push";
 import { registerResticCommands } from "./commands/restic";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerResticCommands(program);
   registerRetentionCommands(program);
   registerBucketCommands(program);
+  registerKeyCommands(program);
   registerLocalCommands(program);
   return program;
 }
