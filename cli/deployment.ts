@@ -58,6 +58,7 @@ export async function resolveDeployment(
       region: env.RESTORABLE_REGION,
       endpoint: env.RESTORABLE_ENDPOINT,
       queueUrl: env.RESTORABLE_QUEUE_URL,
+      masterKeySecret: env.RESTORABLE_MASTER_KEY_SECRET,
     }),
   });
   if (!flags.stack) {
@@ -124,6 +125,7 @@ function readLocalStackFile(file: string): Partial_ {
     queueUrl: local.queueUrl,
     deadLetterQueueUrl: local.deadLetterQueueUrl,
     encryption: local.encryption,
+    masterKeySecret: local.masterKeySecret,
   };
 }
 
@@ -139,6 +141,7 @@ async function stackOutputs(stackName: string, region: string | undefined): Prom
     queueUrl: outputs.get(STACK_OUTPUTS.queue),
     deadLetterQueueUrl: outputs.get(STACK_OUTPUTS.deadLetterQueue),
     encryption: outputs.get(STACK_OUTPUTS.encryption),
+    masterKeySecret: outputs.get(STACK_OUTPUTS.masterKeySecret),
     region: stackRegion ?? region,
   });
 }

@@ -7,6 +7,7 @@ export const STACK_OUTPUTS = {
   queue: "IngestQueueUrl",
   deadLetterQueue: "IngestDeadLetterQueueUrl",
   encryption: "BackupBucketEncryption",
+  masterKeySecret: "MasterKeySecretName",
 } as const;
 
 export const DEFAULT_STACK_NAME = "Restorable";
@@ -22,6 +23,8 @@ export const DeploymentSchema = z.object({
   deadLetterQueueUrl: z.string().optional(),
   /** The bucket's intended default encryption: AES256 or aws:kms:<key arn> (shared/storage-policy.ts). */
   encryption: z.string().optional(),
+  /** Secrets Manager secret holding the application's master key (shared/master-key.ts). */
+  masterKeySecret: z.string().optional(),
 });
 export type Deployment = z.infer<typeof DeploymentSchema>;
 

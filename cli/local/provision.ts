@@ -13,10 +13,12 @@ import {
   PutPublicAccessBlockCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { CreateSecretCommand, ResourceExistsException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { CATALOG_TABLE_DEFINITION } from "../../shared/catalog/table-definition";
 import type { Deployment } from "../../shared/deployment";
 import { INDEXER_TIMEOUT_SECONDS, INGEST_MAX_RECEIVE_COUNT, INGEST_NOTIFICATIONS } from "../../shared/ingest/wiring";
+import { generateMasterKey } from "../../shared/master-key";
 import { LIFECYCLE_RULES, PUBLIC_ACCESS_BLOCK } from "../../shared/storage-policy";
 
 export interface ResourceNames {
@@ -125,9 +127,23 @@ export async function provision(names: ResourceNames, region: string): Promise<D
     }),
   );
 
+  const masterKeySecret = `restorable/${names.bucket}/master-key`;
+  await new SecretsManagerClient({})
+    .send(
+      new CreateSecretCommand({
+        Name: masterKeySecret,
+        SecretString: JSON.stringify(generateMasterKey()),
+        Description: "The application's master key (restorable key --help)",
+      }),
+    )
+    .catch((error: unknown) => {
+      if (!(error instanceof ResourceExistsException)) throw error;
+    });
+
   return {
     region,
     bucket: names.bucket,
+    masterKeySecret,
     table: names.table,
     queueUrl: queue.QueueUrl as string,
     deadLetterQueueUrl: deadLetter.QueueUrl as string,
