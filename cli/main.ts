@@ -3,6 +3,7 @@ import { ConfigurationError, describeError, InvalidInputError, RestorableError }
 import { registerBucketCommands } from "./commands/bucket";
 import { registerCatalogCommands } from "./commands/catalog";
 import { registerKeyCommands } from "./commands/key";
+import { registerKeyRegistryCommands } from "./commands/key-registry";
 import { registerLocalCommands } from "./commands/local";
 import { registerPushCommands } from "./commands/push";
 import { registerResticCommands } from "./commands/restic";
@@ -29,7 +30,7 @@ export function buildProgram(): Command {
   registerResticCommands(program);
   registerRetentionCommands(program);
   registerBucketCommands(program);
-  registerKeyCommands(program);
+  registerKeyRegistryCommands(registerKeyCommands(program));
   registerLocalCommands(program);
   return program;
 }

@@ -7,6 +7,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import { z } from "zod";
 import { CachedRepositoryRegistry, DynamoRepositoryStore } from "../shared/catalog/dynamo-repositories";
 import { DynamoCatalogStore } from "../shared/catalog/dynamo-store";
+import { CachedKeyring, DynamoKeyring } from "../shared/catalog/keyring";
 import { DynamoProblemStore } from "../shared/catalog/problems";
 import { loadEnvironment } from "../shared/env";
 import { indexMessage } from "../shared/ingest/indexer";
@@ -26,6 +27,7 @@ const s3 = new S3Client({});
 const dynamo = new DynamoDBClient({});
 const catalog = new DynamoCatalogStore(dynamo, env.CATALOG_TABLE_NAME);
 const problems = new DynamoProblemStore(dynamo, env.CATALOG_TABLE_NAME);
+const keyring = new CachedKeyring(new DynamoKeyring(dynamo, env.CATALOG_TABLE_NAME));
 const repositories = new CachedRepositoryRegistry(new DynamoRepositoryStore(dynamo, env.CATALOG_TABLE_NAME));
 // Kept across invocations of a warm Lambda: scrypt runs once per repository and password.
 const keys = new MasterKeyCache();
@@ -36,6 +38,7 @@ async function handleRecord(record: SQSRecord): Promise<void> {
     s3,
     catalog,
     problems,
+    keyring,
     repositories,
     passwords,
     keys,

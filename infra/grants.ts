@@ -89,7 +89,9 @@ export function grantObjectActions(
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({ actions, resources: patterns.map((pattern) => bucket.arnForObjects(pattern)) }),
   );
-  if (actions.some((action) => action.startsWith("s3:Put"))) bucket.encryptionKey?.grantEncrypt(grantee);
+  // Exact KMS actions: writing an SSE-KMS object needs a data key, and Decrypt to complete multipart uploads.
+  if (actions.some((action) => action.startsWith("s3:Put")))
+    bucket.encryptionKey?.grant(grantee, "kms:GenerateDataKey", "kms:Decrypt");
 }
 
 export function objectPatternFinding(bucket: IBucket, pattern: string): string {

@@ -2,9 +2,20 @@ import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { STACK_OUTPUTS } from "../shared/deployment";
 import { Catalog } from "./constructs/catalog";
+import { HostAccess } from "./constructs/host-access";
 import { Ingest } from "./constructs/ingest";
+import { MasterKey } from "./constructs/master-key";
 import { Scheduled } from "./constructs/scheduled";
-import { BackupStorage } from "./constructs/storage";
+import { BackupStorage, type ObjectLockSettings } from "./constructs/storage";
+
+export interface RestorableStackProps extends StackProps {
+  /** Sources whose hosts push dump sets: each gets a least-privilege managed policy. */
+  hostSources?: readonly string[];
+  /** restic repositories written by plain restic on hosts: each gets an append-only policy. */
+  resticRepositories?: readonly string[];
+  objectLock?: ObjectLockSettings;
+  masterKeyReplicaRegion?: string;
+}
 
 export class RestorableStack extends Stack {
   readonly storage: BackupStorage;
@@ -12,9 +23,23 @@ export class RestorableStack extends Stack {
   readonly ingest: Ingest;
   readonly scheduled: Scheduled;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  readonly masterKey: MasterKey;
+  readonly hosts: HostAccess;
+
+  constructor(scope: Construct, id: string, props: RestorableStackProps = {}) {
     super(scope, id, props);
-    this.storage = new BackupStorage(this, "Storage");
+    this.storage = new BackupStorage(this, "Storage", props.objectLock ? { objectLock: props.objectLock } : {});
+    this.masterKey = new MasterKey(
+      this,
+      "MasterKey",
+      props.masterKeyReplicaRegion ? { replicaRegion: props.masterKeyReplicaRegion } : {},
+    );
+    this.hosts = new HostAccess(this, "Hosts", {
+      bucket: this.storage.bucket,
+      key: this.storage.key,
+      sources: props.hostSources ?? [],
+      repositories: props.resticRepositories ?? [],
+    });
     this.catalog = new Catalog(this, "Catalog");
     this.ingest = new Ingest(this, "Ingest", { bucket: this.storage.bucket, table: this.catalog.table });
     this.scheduled = new Scheduled(this, "Scheduled", {
@@ -29,5 +54,6 @@ export class RestorableStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.queue, { value: this.ingest.queue.queueUrl });
     new CfnOutput(this, STACK_OUTPUTS.deadLetterQueue, { value: this.ingest.deadLetterQueue.queueUrl });
     new CfnOutput(this, STACK_OUTPUTS.encryption, { value: this.storage.intendedEncryption });
+    new CfnOutput(this, STACK_OUTPUTS.masterKeySecret, { value: this.masterKey.secret.secretName });
   }
 }

@@ -7,10 +7,14 @@ import { z } from "zod";
  *
  *   sets/<source>/<setId>/<component>                 dump-set components (files, directory archives)
  *   sets/<source>/<setId>/restorable.manifest.json    written last: its arrival commits the set
+ *   incoming/<source>/<setId>/restorable.manifest.json  a host's request to commit its set: the
+ *                                                  service writes the manifest under sets/ (hosts cannot)
  *   restic/<repository>/{config,keys/,snapshots/,index/,data/,locks/}   plain restic repositories
+ *   retention/plans/…                              stored retention plans
  */
 export const SETS_PREFIX = "sets/";
 export const RESTIC_PREFIX = "restic/";
+export const INCOMING_PREFIX = "incoming/";
 export const MANIFEST_NAME = "restorable.manifest.json";
 
 export const SourceNameSchema = z
@@ -46,6 +50,11 @@ export function manifestKey(source: string, setId: string): string {
   return `${setPrefix(source, setId)}${MANIFEST_NAME}`;
 }
 
+/** Where a host asks for its set to be committed; see shared/ingest/commit.ts. */
+export function commitRequestKey(source: string, setId: string): string {
+  return `${INCOMING_PREFIX}${source}/${setId}/${MANIFEST_NAME}`;
+}
+
 export function resticRepositoryPrefix(repository: string): string {
   return `${RESTIC_PREFIX}${repository}/`;
 }
@@ -53,6 +62,7 @@ export function resticRepositoryPrefix(repository: string): string {
 export type ClassifiedKey =
   | { type: "set-manifest"; source: string; setId: string }
   | { type: "set-component"; source: string; setId: string; name: string }
+  | { type: "commit-request"; source: string; setId: string }
   | { type: "restic-file"; repository: string; fileType: ResticFileType; name: string }
   | { type: "unrecognised"; reason: string };
 
@@ -71,6 +81,15 @@ export function classifyKey(key: string): ClassifiedKey {
     if (name === "") return { type: "unrecognised", reason: "empty component name" };
     return { type: "set-component", source, setId, name };
   }
+  if (key.startsWith(INCOMING_PREFIX)) {
+    const [source, setId, name, ...rest] = key.slice(INCOMING_PREFIX.length).split("/");
+    if (rest.length > 0 || name !== MANIFEST_NAME || !source || !setId) {
+      return { type: "unrecognised", reason: "not incoming/<source>/<setId>/restorable.manifest.json" };
+    }
+    if (!SourceNameSchema.safeParse(source).success) return { type: "unrecognised", reason: "bad source name" };
+    if (!SetIdSchema.safeParse(setId).success) return { type: "unrecognised", reason: "bad set id" };
+    return { type: "commit-request", source, setId };
+  }
   if (key.startsWith(RESTIC_PREFIX)) {
     const parts = key.slice(RESTIC_PREFIX.length).split("/");
     const [repository, fileType] = parts;
@@ -86,7 +105,7 @@ export function classifyKey(key: string): ClassifiedKey {
     }
     return { type: "restic-file", repository, fileType: fileType as ResticFileType, name };
   }
-  return { type: "unrecognised", reason: "outside the sets/ and restic/ prefixes" };
+  return { type: "unrecognised", reason: "outside the sets/, incoming/ and restic/ prefixes" };
 }
 
 /** `2025-01-02T03:04:05Z` + 12 hex → `20250102T030405Z-<hex>`. */

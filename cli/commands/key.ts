@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { secretsClient } from "../aws";
+import { dynamoClient, secretsClient } from "../aws";
 import { deploymentFor, positiveInteger } from "../context";
 import { printJson } from "../output";
 
@@ -70,6 +70,17 @@ export function registerKeyCommands(program: Command): Command {
         // Local first: a refused --out must not leave the key stored and the operator unsure what happened.
         if (options.out) await writeSecretFile(options.out, key);
         const stored = deployment ? await storeMasterKey(key, deployment, await secretsClient()) : null;
+        if (deployment && stored) {
+          // The stored key is now the current version: the keyring must know it before the next set arrives.
+          const { registerHeldKeys } = await import("../operator/key-registry");
+          const { DynamoKeyring } = await import("../../shared/catalog/keyring");
+          await registerHeldKeys(
+            await secretsClient(),
+            new DynamoKeyring(await dynamoClient(), deployment.table),
+            stored.secretName,
+            new Date(),
+          );
+        }
 
         if (options.json)
           return printJson({

@@ -101,7 +101,7 @@ export async function freePort(): Promise<number> {
 
 /** Starts moto server on a loopback port and waits until it answers. */
 export async function startEmulator(
-  options: { port?: number; log?: (line: string) => void } = {},
+  options: { port?: number; log?: (line: string) => void; environment?: Record<string, string> } = {},
 ): Promise<RunningEmulator> {
   const motoServer = await ensureMotoInstalled(options.log);
   const port = options.port ?? (await freePort());
@@ -113,7 +113,7 @@ export async function startEmulator(
     ["-c", WATCHDOG, motoServer, "-H", "127.0.0.1", "-p", String(port)],
     {
       // moto's Step Functions interpreter calls moto back on MOTO_PORT.
-      env: { ...process.env, MOTO_PORT: String(port) },
+      env: { ...process.env, ...options.environment, MOTO_PORT: String(port) },
       stdio: ["pipe", "ignore", "pipe"],
     },
   );

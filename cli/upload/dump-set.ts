@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { create as createTar } from "tar";
-import { isMissingObject, isPreconditionFailed } from "../../shared/aws/s3-errors";
+import { isMissingObject } from "../../shared/aws/s3-errors";
 import {
   checksumPathToName,
   HOST_CHECKSUMS_FILE,
@@ -23,7 +23,14 @@ import {
   SetManifestSchema,
 } from "../../shared/dumpset/manifest";
 import { RestorableError } from "../../shared/errors";
-import { ComponentNameSchema, componentKey, makeSetId, manifestKey, SourceNameSchema } from "../../shared/layout";
+import {
+  ComponentNameSchema,
+  commitRequestKey,
+  componentKey,
+  makeSetId,
+  manifestKey,
+  SourceNameSchema,
+} from "../../shared/layout";
 import { parseJsonWith, parseWith } from "../../shared/validation";
 import { PROGRAM_VERSION } from "../version";
 import { type UploadedObject, uploadHashing } from "./hashing-upload";
@@ -91,7 +98,9 @@ export async function pushDirectory(options: PushDirectoryOptions): Promise<Push
   );
   const key = manifestKey(source, setId);
 
-  const existing = await readExistingManifest(options.s3, options.bucket, key);
+  const existing =
+    (await readExistingManifest(options.s3, options.bucket, key)) ??
+    (await readExistingManifest(options.s3, options.bucket, commitRequestKey(source, setId)));
   if (existing) return alreadyPushed(existing, key, started);
 
   progress.start(planned.reduce((sum, component) => sum + component.estimatedBytes, 0));
@@ -142,7 +151,7 @@ export async function pushDirectory(options: PushDirectoryOptions): Promise<Push
     },
     "manifest",
   );
-  const outcome = await writeManifest(options.s3, options.bucket, key, manifest);
+  const outcome = await requestCommit(options.s3, options.bucket, manifest);
   return {
     source,
     setId,
@@ -156,30 +165,20 @@ export async function pushDirectory(options: PushDirectoryOptions): Promise<Push
 }
 
 /**
- * Writes the manifest only if none exists: its arrival commits the set, and a committed set is
- * never rewritten. Losing the race to another push of the same directory is not an error.
+ * Asks the service to commit the set: the manifest goes to incoming/, and the indexer writes it into
+ * the set's prefix only if the set has none (hosts cannot write committed manifests at all). Its
+ * arrival there commits the set.
  */
-export async function writeManifest(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  manifest: SetManifest,
-): Promise<"pushed" | "already-pushed"> {
-  try {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: `${JSON.stringify(manifest, null, 2)}\n`,
-        ContentType: "application/json",
-        IfNoneMatch: "*",
-      }),
-    );
-    return "pushed";
-  } catch (error) {
-    if (isPreconditionFailed(error)) return "already-pushed";
-    throw error;
-  }
+export async function requestCommit(s3: S3Client, bucket: string, manifest: SetManifest): Promise<"pushed"> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: commitRequestKey(manifest.source, manifest.set_id),
+      Body: `${JSON.stringify(manifest, null, 2)}\n`,
+      ContentType: "application/json",
+    }),
+  );
+  return "pushed";
 }
 
 async function planComponents(directory: string): Promise<PlannedComponent[]> {

@@ -7,7 +7,7 @@ import { RestorableError } from "../../shared/errors";
 import { componentKey, makeSetId, manifestKey, SourceNameSchema } from "../../shared/layout";
 import { parseWith } from "../../shared/validation";
 import { PROGRAM_VERSION } from "../version";
-import { type PushResult, writeManifest } from "./dump-set";
+import { type PushResult, requestCommit } from "./dump-set";
 import { uploadHashing } from "./hashing-upload";
 import { noProgress, type TransferProgress } from "./progress";
 
@@ -113,7 +113,7 @@ export async function backupPostgres(options: BackupPostgresOptions): Promise<Pu
     "manifest",
   );
   const key = manifestKey(source, setId);
-  const outcome = await writeManifest(options.s3, options.bucket, key, manifest);
+  const outcome = await requestCommit(options.s3, options.bucket, manifest);
   return {
     source,
     setId,

@@ -11,7 +11,15 @@ import {
   INGEST_MAX_RECEIVE_COUNT,
   INGEST_NOTIFICATIONS,
 } from "../../shared/ingest/wiring";
-import { grantCatalogAccess, grantObjectRead, grantResticPasswordRead, objectWildcardFinding } from "../grants";
+import { INCOMING_PREFIX, MANIFEST_NAME, SETS_PREFIX } from "../../shared/layout";
+import {
+  grantCatalogAccess,
+  grantObjectActions,
+  grantObjectRead,
+  grantResticPasswordRead,
+  objectPatternFinding,
+  objectWildcardFinding,
+} from "../grants";
 import { RestorableFunction } from "./restorable-function";
 
 const S3_EVENT_TYPES: Record<string, EventType> = {
@@ -78,10 +86,18 @@ export class Ingest extends Construct {
     );
     grantCatalogAccess(props.table, this.indexer, "read-write");
     const passwordsFinding = grantResticPasswordRead(props.bucket, this.indexer);
+    // Committing a host's set: write its manifest (only if absent), then remove the request.
+    const committed = `${SETS_PREFIX}*/${MANIFEST_NAME}`;
+    grantObjectActions(props.bucket, this.indexer, ["s3:PutObject"], [committed]);
+    grantObjectActions(props.bucket, this.indexer, ["s3:DeleteObject"], [`${INCOMING_PREFIX}*`]);
     Validations.of(this.indexer.role as Construct).acknowledge(
       ...INGEST_NOTIFICATIONS.map((n) => ({
         id: objectWildcardFinding(props.bucket, n.prefix),
         reason: "The indexer reads whatever arrives under its prefixes; objects are not known in advance.",
+      })),
+      ...[committed, `${INCOMING_PREFIX}*`].map((pattern) => ({
+        id: objectPatternFinding(props.bucket, pattern),
+        reason: "The indexer commits hosts' sets: committed manifests and commit requests have run-time keys.",
       })),
       {
         id: passwordsFinding,

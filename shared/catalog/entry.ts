@@ -27,7 +27,7 @@ const BackupEntryBaseSchema = z.object({
   source: z.string().min(1),
   createdAt: IsoDateTimeSchema,
   status: BackupStatusSchema,
-  /** Why the status is what it is; null when COMPLETE. */
+  /** Why the status is what it is, or a warning about a COMPLETE backup (a master key not held); null otherwise. */
   statusReason: z.string().nullable(),
   statusChangedAt: IsoDateTimeSchema,
   hostname: z.string().nullable(),
@@ -43,6 +43,8 @@ export const DumpSetEntrySchema = BackupEntryBaseSchema.extend({
   manifestVersion: z.string().nullable(),
   serverVersion: z.string().nullable(),
   masterKeyId: z.string().nullable(),
+  /** Whether the service holds the set's master key; null when unknown (no key id, or no keyring yet). */
+  masterKeyHeld: z.boolean().nullable().default(null),
   components: z.array(ManifestComponentSchema),
   /** Every problem found, one line each; statusReason summarises them. */
   problems: z.array(z.string()),

@@ -24,7 +24,13 @@ export type DumpSetEvaluation = { found: true; entry: DumpSetEntry; manifestVers
  * recorded SHA-256 (read from the object's tag, never by downloading the object). Judging from S3's
  * current state rather than from the event makes duplicate and reordered events harmless.
  */
-export async function evaluateDumpSet(s3: S3Client, location: DumpSetLocation, now: Date): Promise<DumpSetEvaluation> {
+export async function evaluateDumpSet(
+  s3: S3Client,
+  location: DumpSetLocation,
+  now: Date,
+  /** The master key ids the service holds; undefined when none are registered (nothing is flagged). */
+  heldKeyIds: Set<string> | undefined,
+): Promise<DumpSetEvaluation> {
   const { bucket, source, setId } = location;
   const key = manifestKey(source, setId);
   let text: string;
@@ -85,6 +91,12 @@ export async function evaluateDumpSet(s3: S3Client, location: DumpSetLocation, n
     : problems.length > 0
       ? "INCOMPLETE"
       : "COMPLETE";
+  // The data is intact, but without its master key the application's secrets in it are lost.
+  const masterKeyHeld = manifest.master_key_id && heldKeyIds ? heldKeyIds.has(manifest.master_key_id) : null;
+  const keyWarning =
+    masterKeyHeld === false
+      ? `master key ${manifest.master_key_id} is not held by the service: the set cannot be restored usefully`
+      : null;
   return {
     found: true,
     manifestVersion,
@@ -92,12 +104,13 @@ export async function evaluateDumpSet(s3: S3Client, location: DumpSetLocation, n
       ...baseEntry(location, now, manifestVersion),
       createdAt: new Date(manifest.created_at).toISOString(),
       status,
-      statusReason: summariseProblems(problems.map((p) => p.problem)),
+      statusReason: summariseProblems([...problems.map((p) => p.problem), ...(keyWarning ? [keyWarning] : [])]),
       hostname: manifest.hostname,
       tags: manifest.tags,
       sizeBytes: manifest.components.reduce((sum, component) => sum + component.size, 0),
       serverVersion: manifest.server_version,
       masterKeyId: manifest.master_key_id,
+      masterKeyHeld,
       components: manifest.components,
       problems: problems.map((p) => p.problem),
     },
@@ -146,6 +159,7 @@ function baseEntry(location: DumpSetLocation, now: Date, manifestVersion: string
     manifestVersion,
     serverVersion: null,
     masterKeyId: null,
+    masterKeyHeld: null,
     components: [],
     problems: [],
   };

@@ -4,6 +4,7 @@ import type { CatalogStore } from "../catalog/store";
 import { type ClassifiedKey, classifyKey, manifestKey } from "../layout";
 import type { Log } from "../log";
 import { parseJsonWith } from "../validation";
+import { commitSet } from "./commit";
 import { evaluateDumpSet } from "./evaluate-dumpset";
 import { forgetResticSnapshot, indexResticSnapshot, type ResticDependencies } from "./index-restic";
 import { decodeEventKey, isCreation, isRemoval, type S3EventRecord, S3NotificationMessageSchema } from "./s3-events";
@@ -12,9 +13,15 @@ export interface IndexerDependencies {
   s3: S3Client;
   catalog: CatalogStore;
   problems: ProblemRecorder;
+  keyring: KeyringReader;
   bucket: string;
   log: Log;
   now: () => Date;
+}
+
+export interface KeyringReader {
+  /** Ids and fingerprints of the master keys the service holds; undefined when not registered yet. */
+  heldKeyIds(): Promise<Set<string> | undefined>;
 }
 
 export interface ProblemRecorder {
@@ -65,6 +72,10 @@ async function indexRecord(
       return isCreation(record) ? indexDumpSet(key, classified, deps) : ignored(deps, key, record.eventName);
     case "set-component":
       return isCreation(record) ? indexComponentArrival(key, classified, deps) : ignored(deps, key, record.eventName);
+    case "commit-request":
+      return isCreation(record)
+        ? commitSet(classified.source, classified.setId, deps)
+        : ignored(deps, key, record.eventName);
     case "restic-file":
       if (classified.fileType !== "snapshots") {
         // Packs, indexes, keys and locks come and go with every restic run; the verifier checks them.
@@ -92,6 +103,7 @@ async function indexDumpSet(
     deps.s3,
     { bucket: deps.bucket, source: set.source, setId: set.setId },
     deps.now(),
+    await deps.keyring.heldKeyIds(),
   );
   if (!evaluation.found) return ignored(deps, key, "the set's manifest no longer exists");
   const outcome = await deps.catalog.recordBackup(evaluation.entry, evaluation.manifestVersion);

@@ -102,6 +102,7 @@ export async function startTestStack(label: string): Promise<TestStack> {
           RESTORABLE_TABLE: deployment.table,
           RESTORABLE_REGION: REGION,
           RESTORABLE_ENDPOINT: endpoint,
+          RESTORABLE_MASTER_KEY_SECRET: deployment.masterKeySecret,
           ...options.env,
         },
       }),

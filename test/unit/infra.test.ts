@@ -109,15 +109,21 @@ describe("ingest", () => {
     });
   });
 
-  it("gives the indexer read access to backups and catalog writes, and nothing destructive", () => {
-    const actions = actionsOf(statementsOfRoleFor("Indexes dump sets"));
+  it("gives the indexer read access and catalog writes; it writes only committed manifests and deletes only commit requests", () => {
+    const statements = statementsOfRoleFor("Indexes dump sets");
+    const actions = actionsOf(statements);
     expect(actions).toEqual(
       expect.arrayContaining(["s3:GetObject", "s3:GetObjectTagging", "dynamodb:PutItem", "dynamodb:Query"]),
     );
-    expect(
-      actions.filter((action) => /Delete|Put(Object|Bucket)|\*$/.test(action) && !action.startsWith("sqs:")),
-    ).toEqual([]);
+    const resourcesFor = (action: string) =>
+      JSON.stringify(statements.filter((s) => actionsOf([s]).includes(action)).map((s) => s.Resource));
+    expect(resourcesFor("s3:PutObject")).toMatch(/\/sets\/\*\/restorable\.manifest\.json"/);
+    expect(resourcesFor("s3:PutObject")).not.toMatch(/\/sets\/\*"/);
+    expect(resourcesFor("s3:DeleteObject")).toMatch(/\/incoming\/\*"/);
+    expect(resourcesFor("s3:DeleteObject")).not.toMatch(/\/(sets|restic)\//);
+    expect(actions.filter((action) => /^s3:.*\*$|DeleteObjectVersion|PutBucket/.test(action))).toEqual([]);
     expect(actions).not.toContain("dynamodb:Scan");
+    expect(actions).not.toContain("dynamodb:DeleteItem");
   });
 });
 
@@ -205,6 +211,89 @@ describe("retention and lifecycle", () => {
         "s3:PutLifecycleConfiguration",
       ].sort(),
     );
+  });
+});
+
+describe("keys and least privilege", () => {
+  it("encrypts the bucket with a customer key of its own that rotates, and keeps it", () => {
+    template.hasResource("AWS::KMS::Key", {
+      DeletionPolicy: "Retain",
+      Properties: Match.objectLike({ EnableKeyRotation: true }),
+    });
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      VersioningConfiguration: { Status: "Enabled" },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: Match.anyValue() },
+          }),
+        ],
+      },
+    });
+  });
+
+  it("keeps the master key secret when the stack goes", () => {
+    template.hasResource("AWS::SecretsManager::Secret", {
+      DeletionPolicy: "Retain",
+      Properties: Match.objectLike({ GenerateSecretString: Match.objectLike({ GenerateStringKey: "key" }) }),
+    });
+    template.hasOutput("MasterKeySecretName", {});
+  });
+
+  describe("with host sources, restic repositories, Object Lock and a replica region", () => {
+    let variant: Template;
+    let variantApp: App;
+
+    beforeAll(() => {
+      variantApp = new App();
+      const stack = new RestorableStack(variantApp, "Variant", {
+        hostSources: ["codebolt-prod"],
+        resticRepositories: ["workspaces"],
+        objectLock: { mode: "COMPLIANCE", days: 35 },
+        masterKeyReplicaRegion: "eu-central-1",
+      });
+      Validations.of(variantApp).addPlugins(new AwsSolutionsChecks(variantApp));
+      variant = Template.fromStack(stack);
+    });
+
+    function policyFor(description: string): Statement[] {
+      const policies = variant.findResources("AWS::IAM::ManagedPolicy", { Properties: { Description: description } });
+      const [policy] = Object.values(policies);
+      if (!policy) throw new Error(`no managed policy "${description}"`);
+      return policy.Properties.PolicyDocument.Statement as Statement[];
+    }
+
+    it("gives a dump-set host its own prefix to write, no deletes, and never a committed manifest", () => {
+      const statements = policyFor("restorable host access for source codebolt-prod");
+      const allowed = statements.filter((s) => s.Effect === "Allow");
+      expect(actionsOf(allowed).filter((a) => /Delete|Bypass|PutBucket|Retention|LegalHold/.test(a))).toEqual([]);
+      expect(JSON.stringify(allowed)).toContain("/sets/codebolt-prod/*");
+      expect(JSON.stringify(allowed)).not.toMatch(/\/sets\/\*"/);
+      const manifests = statements.find((s) => s.Effect === "Deny" && actionsOf([s]).includes("s3:PutObject"));
+      expect(JSON.stringify(manifests?.Resource)).toContain("/sets/*/restorable.manifest.json");
+    });
+
+    it("lets a restic host delete nothing but its lock files", () => {
+      const statements = policyFor("restorable host access for repository workspaces");
+      const deletes = statements.filter((s) => s.Effect === "Allow" && actionsOf([s]).includes("s3:DeleteObject"));
+      expect(JSON.stringify(deletes.map((s) => s.Resource))).toMatch(/\/restic\/workspaces\/locks\/\*"\]/);
+    });
+
+    it("turns on Object Lock with the default retention, and replicates the master key", () => {
+      variant.hasResourceProperties("AWS::S3::Bucket", {
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: "Enabled",
+          Rule: { DefaultRetention: { Mode: "COMPLIANCE", Days: 35 } },
+        },
+      });
+      variant.hasResourceProperties("AWS::SecretsManager::Secret", { ReplicaRegions: [{ Region: "eu-central-1" }] });
+    });
+
+    it("stays cdk-nag clean", () => {
+      expect(() => variantApp.synth()).not.toThrow();
+    });
   });
 });
 

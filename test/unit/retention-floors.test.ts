@@ -28,6 +28,7 @@ function dailySets(
       manifestVersion: null,
       serverVersion: null,
       masterKeyId: null,
+      masterKeyHeld: null,
       components: [],
       problems: [],
     } satisfies BackupEntry;

@@ -1,0 +1,76 @@
+import { readFile } from "node:fs/promises";
+import {
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import type { DynamoKeyring } from "../../shared/catalog/keyring";
+import { InvalidInputError } from "../../shared/errors";
+import {
+  type HeldKey,
+  type MasterKeySecret,
+  MasterKeySecretSchema,
+  masterKeyFingerprint,
+  masterKeyId,
+  parseMasterKeySecret,
+} from "../../shared/master-key";
+import { parseWith } from "../../shared/validation";
+
+/**
+ * Records in the catalog which master keys the service holds: every version of the master key
+ * secret that still has a value, by id and fingerprint. The indexer flags sets whose key is not among
+ * them. Run after deploying, and after every import or rotation (import does it itself).
+ */
+export async function registerHeldKeys(
+  secrets: SecretsManagerClient,
+  keyring: Pick<DynamoKeyring, "replace">,
+  secretName: string,
+  now: Date,
+): Promise<HeldKey[]> {
+  const held: HeldKey[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await secrets.send(
+      new ListSecretVersionIdsCommand({ SecretId: secretName, NextToken: nextToken, IncludeDeprecated: true }),
+    );
+    for (const version of page.Versions ?? []) {
+      if (!version.VersionId) continue;
+      const value = await secrets.send(
+        new GetSecretValueCommand({ SecretId: secretName, VersionId: version.VersionId }),
+      );
+      if (!value.SecretString) continue;
+      const secret = parseMasterKeySecret(value.SecretString);
+      held.push({
+        keyId: masterKeyId(secret),
+        fingerprint: masterKeyFingerprint(secret.key),
+        versionId: version.VersionId,
+        labels: version.VersionStages ?? [],
+        registeredAt: now.toISOString(),
+      });
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  await keyring.replace(held);
+  return held;
+}
+
+/** Reads a key file as the application stores its key: the text, without surrounding whitespace. */
+export async function readKeyFile(file: string, keyId: string | undefined): Promise<MasterKeySecret> {
+  let text: string;
+  try {
+    text = (await readFile(file, "utf-8")).trim();
+  } catch (error) {
+    throw new InvalidInputError("unreadable-key-file", `cannot read the key file ${file}`, { cause: error });
+  }
+  return parseWith(MasterKeySecretSchema, { key: text, ...(keyId ? { keyId } : {}) }, "master key");
+}
+
+/** Makes `secret` the current master key; the previous one stays held as a previous version. */
+export async function importMasterKey(
+  secrets: SecretsManagerClient,
+  secretName: string,
+  secret: MasterKeySecret,
+): Promise<void> {
+  await secrets.send(new PutSecretValueCommand({ SecretId: secretName, SecretString: JSON.stringify(secret) }));
+}
