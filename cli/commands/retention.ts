@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { RetentionPolicy } from "../../shared/retention/policy";
+import type { ResticForgetFlags, RetentionPolicy } from "../../shared/retention/policy";
 import type { SafetyFloors } from "../../shared/retention/settings";
 import { collect, deploymentFor, positiveInteger } from "../context";
 import { printJson, printTable, shortTime } from "../output";
@@ -26,22 +26,8 @@ function withPolicyFlags(command: Command): Command {
     );
 }
 
-interface PolicyFlags {
-  keepLast?: string;
-  keepHourly?: string;
-  keepDaily?: string;
-  keepWeekly?: string;
-  keepMonthly?: string;
-  keepYearly?: string;
-  keepWithin?: string;
-  keepWithinHourly?: string;
-  keepWithinDaily?: string;
-  keepWithinWeekly?: string;
-  keepWithinMonthly?: string;
-  keepWithinYearly?: string;
-  keepTag: string[];
-  groupBy?: string;
-}
+/** Commander hands the flags over with these names; repeated --keep-tag always comes as a list. */
+type PolicyFlags = Omit<ResticForgetFlags, "keepTag"> & { keepTag: string[] };
 
 async function policyFrom(flags: PolicyFlags): Promise<RetentionPolicy | undefined> {
   const { policyFromResticFlags } = await import("../../shared/retention/policy");

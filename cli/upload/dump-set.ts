@@ -134,10 +134,10 @@ export async function pushDirectory(options: PushDirectoryOptions): Promise<Push
     progress.stop();
   }
 
-  const manifest: SetManifest = parseWith(
-    SetManifestSchema,
+  return commitPushedSet(
+    options.s3,
+    options.bucket,
     {
-      format: MANIFEST_FORMAT,
       source,
       set_id: setId,
       created_at: createdAt.toISOString(),
@@ -147,19 +147,32 @@ export async function pushDirectory(options: PushDirectoryOptions): Promise<Push
       tags,
       components,
       host_manifest: hostManifest,
-      uploader: { program: "restorable", version: PROGRAM_VERSION },
     },
+    started,
+  );
+}
+
+/** Builds our manifest for an uploaded set, asks for its commit, and reports the push. */
+export async function commitPushedSet(
+  s3: S3Client,
+  bucket: string,
+  fields: Omit<SetManifest, "format" | "uploader">,
+  started: number,
+): Promise<PushResult> {
+  const manifest = parseWith(
+    SetManifestSchema,
+    { format: MANIFEST_FORMAT, ...fields, uploader: { program: "restorable", version: PROGRAM_VERSION } },
     "manifest",
   );
-  const outcome = await requestCommit(options.s3, options.bucket, manifest);
+  const outcome = await requestCommit(s3, bucket, manifest);
   return {
-    source,
-    setId,
+    source: manifest.source,
+    setId: manifest.set_id,
     outcome,
-    manifestKey: key,
+    manifestKey: manifestKey(manifest.source, manifest.set_id),
     createdAt: manifest.created_at,
-    components,
-    bytes: components.reduce((sum, component) => sum + component.size, 0),
+    components: manifest.components,
+    bytes: manifest.components.reduce((sum, component) => sum + component.size, 0),
     seconds: (Date.now() - started) / 1000,
   };
 }

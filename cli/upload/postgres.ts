@@ -2,12 +2,10 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { MANIFEST_FORMAT, type SetManifest, SetManifestSchema } from "../../shared/dumpset/manifest";
 import { RestorableError } from "../../shared/errors";
-import { componentKey, makeSetId, manifestKey, SourceNameSchema } from "../../shared/layout";
+import { componentKey, makeSetId, SourceNameSchema } from "../../shared/layout";
 import { parseWith } from "../../shared/validation";
-import { PROGRAM_VERSION } from "../version";
-import { type PushResult, requestCommit } from "./dump-set";
+import { commitPushedSet, type PushResult } from "./dump-set";
 import { uploadHashing } from "./hashing-upload";
 import { noProgress, type TransferProgress } from "./progress";
 
@@ -95,10 +93,10 @@ export async function backupPostgres(options: BackupPostgresOptions): Promise<Pu
   const components = [
     { name: "main.dump", key: uploaded.key, kind: "pg-dump" as const, size: uploaded.size, sha256: uploaded.sha256 },
   ];
-  const manifest: SetManifest = parseWith(
-    SetManifestSchema,
+  return commitPushedSet(
+    options.s3,
+    options.bucket,
     {
-      format: MANIFEST_FORMAT,
       source,
       set_id: setId,
       created_at: createdAt.toISOString(),
@@ -108,20 +106,7 @@ export async function backupPostgres(options: BackupPostgresOptions): Promise<Pu
       tags: options.tags ?? [],
       components,
       host_manifest: null,
-      uploader: { program: "restorable", version: PROGRAM_VERSION },
     },
-    "manifest",
+    started,
   );
-  const key = manifestKey(source, setId);
-  const outcome = await requestCommit(options.s3, options.bucket, manifest);
-  return {
-    source,
-    setId,
-    outcome,
-    manifestKey: key,
-    createdAt: manifest.created_at,
-    components,
-    bytes: uploaded.size,
-    seconds: (Date.now() - started) / 1000,
-  };
 }

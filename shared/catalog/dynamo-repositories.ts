@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import {
   type RepositoryHealth,
@@ -8,7 +8,7 @@ import {
   type VerificationState,
 } from "../restic/repository";
 import { parseWith } from "../validation";
-import { CATALOG_INDEXES } from "./table-definition";
+import { listingOf } from "./listing";
 
 const key = (name: string) => ({ pk: `REPOSITORY#${name}`, sk: "#REPOSITORY" });
 const ItemSchema = z.object({ repository: ResticRepositorySchema });
@@ -66,20 +66,8 @@ export class DynamoRepositoryStore {
   }
 
   async list(): Promise<ResticRepository[]> {
-    const repositories: ResticRepository[] = [];
-    const pages = paginateQuery(
-      { client: this.documents },
-      {
-        TableName: this.tableName,
-        IndexName: CATALOG_INDEXES.sources.indexName,
-        KeyConditionExpression: "gsi2pk = :all",
-        ExpressionAttributeValues: { ":all": "REPOSITORIES" },
-      },
-    );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) repositories.push(parseWith(ItemSchema, item, "repository item").repository);
-    }
-    return repositories;
+    const items = await listingOf(this.documents, this.tableName, "REPOSITORIES");
+    return items.map((item) => parseWith(ItemSchema, item, "repository item").repository);
   }
 
   /** Records the repository's health only when it changes, so `since` says when it became so. */

@@ -27,6 +27,7 @@ import {
   SourceEntrySchema,
   summarise,
 } from "./entry";
+import { listingOf } from "./listing";
 import type { CatalogStore, ListOptions, RecordOutcome } from "./store";
 import { CATALOG_INDEXES } from "./table-definition";
 
@@ -208,20 +209,8 @@ export class DynamoCatalogStore implements CatalogStore {
   }
 
   async listSources(): Promise<SourceEntry[]> {
-    const sources: SourceEntry[] = [];
-    const pages = paginateQuery(
-      { client: this.documents },
-      {
-        TableName: this.tableName,
-        IndexName: CATALOG_INDEXES.sources.indexName,
-        KeyConditionExpression: "gsi2pk = :all",
-        ExpressionAttributeValues: { ":all": "SOURCES" },
-      },
-    );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) sources.push(parseWith(SourceItemSchema, item, "catalog source item"));
-    }
-    return sources;
+    const items = await listingOf(this.documents, this.tableName, "SOURCES");
+    return items.map((item) => parseWith(SourceItemSchema, item, "catalog source item"));
   }
 
   private async queryTimeline(partition: string, limit = 50): Promise<Record<string, unknown>[]> {

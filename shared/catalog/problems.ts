@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, paginateQuery, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import { parseWith } from "../validation";
-import { CATALOG_INDEXES } from "./table-definition";
+import { listingOf } from "./listing";
 
 /**
  * An object the indexer could not place: under our prefixes but outside the layout (a stray file in
@@ -60,20 +60,7 @@ export class DynamoProblemStore {
   }
 
   async list(): Promise<IngestProblem[]> {
-    const problems: IngestProblem[] = [];
-    const pages = paginateQuery(
-      { client: this.documents },
-      {
-        TableName: this.tableName,
-        IndexName: CATALOG_INDEXES.sources.indexName,
-        KeyConditionExpression: "gsi2pk = :all",
-        ExpressionAttributeValues: { ":all": "PROBLEMS" },
-        ScanIndexForward: false,
-      },
-    );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) problems.push(parseWith(ItemSchema, item, "problem item"));
-    }
-    return problems;
+    const items = await listingOf(this.documents, this.tableName, "PROBLEMS", { newestFirst: true });
+    return items.map((item) => parseWith(ItemSchema, item, "problem item"));
   }
 }
