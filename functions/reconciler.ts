@@ -62,6 +62,8 @@ export async function handler(
     }
     return { reports, failed };
   } finally {
+    // Always one figure, even for an empty run: Powertools warns on every publish without metrics.
+    metrics.addMetric("RepositoriesReconciled", MetricUnit.Count, reports.length);
     metrics.publishStoredMetrics();
   }
 }

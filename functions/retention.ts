@@ -82,6 +82,8 @@ export async function handler(
     }
     return { sources, failed };
   } finally {
+    // Always one figure, even for an empty run: Powertools warns on every publish without metrics.
+    metrics.addMetric("SourcesJudged", MetricUnit.Count, sources.length);
     metrics.publishStoredMetrics();
   }
 }

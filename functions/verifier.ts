@@ -51,6 +51,8 @@ export async function handler(
     }
     return { reports, failed };
   } finally {
+    // Always one figure, even for an empty run: Powertools warns on every publish without metrics.
+    metrics.addMetric("RepositoriesVerified", MetricUnit.Count, reports.length);
     metrics.publishStoredMetrics();
   }
 }
