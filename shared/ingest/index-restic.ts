@@ -33,6 +33,8 @@ export interface ResticDependencies {
 
 interface StoredSnapshot {
   bytes: Uint8Array;
+  /** Set when the object is too large to be a snapshot; its bytes were not read. */
+  oversized?: number;
   versionId: string | null;
   lastModified: Date;
 }
@@ -104,6 +106,9 @@ async function evaluateSnapshot(
   const notOpened = (status: "CORRUPT" | "UNREADABLE", reason: string) =>
     unopened(key, repositoryName, id, stored.lastModified, now, status, reason);
 
+  if (stored.oversized !== undefined) {
+    return notOpened("CORRUPT", `the snapshot file is ${stored.oversized} bytes, larger than any restic snapshot`);
+  }
   // Integrity first, and without the password: every restic file but config is named by its hash.
   const actual = resticFileId(stored.bytes);
   if (actual !== id) {

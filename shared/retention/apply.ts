@@ -57,6 +57,8 @@ export interface PlannedSource {
   plan: SourcePlan;
   previous: StoredPlan | undefined;
   diff: PlanDiff;
+  /** The source's catalog entries the plan was made from. */
+  entries: BackupEntry[];
 }
 
 /** Plans one source from the catalog, without changing anything. */
@@ -80,7 +82,7 @@ export async function planFromCatalog(
     now: deps.now(),
   });
   const previous = await readLastPlan(source, deps);
-  return { plan, previous, diff: diffPlans(previous, plan) };
+  return { plan, previous, diff: diffPlans(previous, plan), entries };
 }
 
 /**
@@ -132,7 +134,7 @@ export async function planRepository(
  * removes nothing and raises an alert. Every applied or refused plan is stored.
  */
 export async function applyRetention(source: string, deps: RetentionDependencies): Promise<StoredPlan | undefined> {
-  const { plan } = await planFromCatalog(source, deps);
+  const { plan, entries } = await planFromCatalog(source, deps);
   if (plan.status === "NO_POLICY") return undefined;
   const stored: StoredPlan = { ...plan, outcome: { removed: [], postponed: [] } };
   if (plan.status === "REFUSED") {
@@ -147,10 +149,8 @@ export async function applyRetention(source: string, deps: RetentionDependencies
     );
     deps.log.warn("retention refused by the circuit breaker", { source, refusal: plan.refusal });
   } else if (plan.remove.length > 0) {
-    const entries = new Map(
-      (await deps.catalog.listBySource(source, { limit: Number.MAX_SAFE_INTEGER })).map((e) => [e.id, e]),
-    );
-    const removals = plan.remove.flatMap((item) => entries.get(item.id) ?? []);
+    const byId = new Map(entries.map((entry) => [entry.id, entry]));
+    const removals = plan.remove.flatMap((item) => byId.get(item.id) ?? []);
     if (plan.kind === "dumpset") await removeDumpSets(removals, stored, deps);
     else await forgetResticSnapshots(removals, stored, deps);
   }
