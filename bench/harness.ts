@@ -41,10 +41,12 @@ export interface Benchmark {
 export interface Measured {
   seconds: number;
   maxRssBytes: number;
+  /** User + system CPU time of the command. */
+  cpuSeconds: number;
   stdout: string;
 }
 
-/** Runs a command as its own process; wall time and peak RSS come from bench/measure.py. */
+/** Runs a command as its own process; wall time, CPU time and peak RSS come from bench/measure.py. */
 export async function measure(command: string[], env: NodeJS.ProcessEnv = {}): Promise<Measured> {
   const { stdout } = await run("python3", [path.join(REPOSITORY_ROOT, "bench", "measure.py"), ...command], {
     env: { ...process.env, ...env },
@@ -85,3 +87,23 @@ export function median(values: number[]): number {
 }
 
 export const round2 = (value: number) => Math.round(value * 100) / 100;
+
+/**
+ * Gives the emulator a core of its own and returns the command prefix that keeps measured processes
+ * off it. On a host pushing to S3 the server is elsewhere; here moto (single-threaded, the bottleneck)
+ * shares two cores with the process under test, and whichever process spends more CPU is slowed by
+ * the contention rather than by its own work. Without taskset or a second core: no prefix.
+ */
+export async function isolateEmulator(endpoint: string, log: (line: string) => void): Promise<string[]> {
+  const cpus = (await import("node:os")).availableParallelism();
+  if (cpus < 2) return [];
+  const port = new URL(endpoint).port;
+  try {
+    const { stdout } = await run("pgrep", ["-f", `moto_server .*-p ${port}`]);
+    for (const pid of stdout.trim().split("\n")) await run("taskset", ["-a", "-p", "-c", String(cpus - 1), pid]);
+  } catch (error) {
+    log(`emulator not pinned to a core (${(error as Error).message.split("\n")[0]}); figures will vary more`);
+    return [];
+  }
+  return ["taskset", "-c", cpus === 2 ? "0" : `0-${cpus - 2}`];
+}

@@ -57,6 +57,8 @@ export async function uploadHashing(options: HashingUploadOptions): Promise<Uplo
   const hash = createHash("sha256");
   let size = 0;
   const hashing = new Transform({
+    // Buffer as much as the source reads at once, so the hash stage does not stall reading ahead.
+    highWaterMark: 2 * MiB,
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       hash.update(chunk);
       size += chunk.length;
