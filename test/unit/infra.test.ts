@@ -9,12 +9,16 @@ import { LIFECYCLE_RULES } from "../../shared/storage-policy";
 let template: Template;
 let app: App;
 
+// Synthesis bundles every Lambda with esbuild; on two cores shared with the integration
+// suite that alone can exceed vitest's 10 s default for hooks.
+const SYNTH_TIMEOUT_MS = 120_000;
+
 beforeAll(() => {
   app = new App();
   const stack = new RestorableStack(app, "Restorable");
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   template = Template.fromStack(stack);
-});
+}, SYNTH_TIMEOUT_MS);
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
@@ -255,7 +259,7 @@ describe("keys and least privilege", () => {
       });
       Validations.of(variantApp).addPlugins(new AwsSolutionsChecks(variantApp));
       variant = Template.fromStack(stack);
-    });
+    }, SYNTH_TIMEOUT_MS);
 
     function policyFor(description: string): Statement[] {
       const policies = variant.findResources("AWS::IAM::ManagedPolicy", { Properties: { Description: description } });
