@@ -300,6 +300,13 @@ const BUCKET_DIVISOR: Record<Bucket, number> = {
   [Bucket.Year]: 1_000_000,
 };
 
+/** The calendar period a snapshot falls in, from its wall-clock YYYYMMDDHH and civil day. */
+function calendarPeriod(bucket: Bucket, divisor: number, civilDay: number, wallHour: number): number {
+  return bucket === Bucket.Week
+    ? isoYearWeek(civilDay, Math.floor(wallHour / BUCKET_DIVISOR[Bucket.Year]))
+    : Math.floor(wallHour / divisor);
+}
+
 function applyCompiledPolicy<T extends RetentionItem>(
   items: readonly T[],
   indices: Uint32Array,
@@ -352,9 +359,7 @@ function applyCompiledPolicy<T extends RetentionItem>(
       const value =
         bucket === Bucket.Always
           ? position
-          : bucket === Bucket.Week
-            ? isoYearWeek(wallDay[index] as number, Math.floor(hourKey / 1_000_000))
-            : Math.floor(hourKey / (countDivisor[rule] as number));
+          : calendarPeriod(bucket, countDivisor[rule] as number, wallDay[index] as number, hourKey);
       const sameBucket = value === countLast[rule];
       // restic ≥ 0.16 also keeps the group's oldest snapshot while a count is left, to keep the history long.
       if (!sameBucket || position === lastPosition) {
@@ -371,10 +376,7 @@ function applyCompiledPolicy<T extends RetentionItem>(
     for (let rule = 0; rule < withinCutoffs.length; rule++) {
       if (!isAfter(seconds, nanos, withinCutoffs[rule] as Instant)) continue;
       const bucket = withinBucket[rule] as Bucket;
-      const value =
-        bucket === Bucket.Week
-          ? isoYearWeek(wallDay[index] as number, Math.floor(hourKey / 1_000_000))
-          : Math.floor(hourKey / (withinDivisor[rule] as number));
+      const value = calendarPeriod(bucket, withinDivisor[rule] as number, wallDay[index] as number, hourKey);
       const sameBucket = value === withinLast[rule];
       if (!sameBucket || position === lastPosition) {
         const ruleSpec = policy.withinBuckets[rule] as WithinRule;
