@@ -23,7 +23,8 @@ export function registerLocalCommands(program: Command): void {
         log,
         progress: (line) => console.log(line),
       });
-      const { deployment } = stack;
+      const { deployment, heldKeys } = stack;
+      const masterKeys = heldKeys.map((key) => `${key.keyId} (fingerprint ${key.fingerprint})`).join(", ");
       console.log(`
 ready
   emulator   ${deployment.endpoint} (moto server; state lives in memory until you stop it)
@@ -31,6 +32,8 @@ ready
   table      ${deployment.table}
   queue      ${deployment.queueUrl}
   state file ${path.resolve(options.stateFile)}
+  master key ${masterKeys}: sets naming another key in master-key-id.txt are flagged;
+             restorable key import --key-file F --key-id <id> makes your application's key the held one
 
 In another terminal, from this repository:
   npx restorable push <backup-dir> --source <name>
@@ -38,11 +41,17 @@ In another terminal, from this repository:
   npx restorable catalog list
 The CLI finds this stack through the state file. Stop with Ctrl-C.`);
 
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
+      const reason = await new Promise<"interrupted" | "emulator exited">((resolve) => {
+        const stop = () => resolve("interrupted");
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
+        // Without its emulator the stack can only log connection errors forever: say so and stop.
+        stack.emulator.process.once("exit", () => resolve("emulator exited"));
       });
+      if (reason === "emulator exited") {
+        console.error("the emulator (moto server) exited unexpectedly and everything it held is gone: start again");
+        process.exitCode = 1;
+      }
       console.log("stopping ...");
       await stack.stop();
       console.log("stopped");

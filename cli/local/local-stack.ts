@@ -1,9 +1,15 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoKeyring } from "../../shared/catalog/keyring";
 import type { Deployment, LocalStackFile } from "../../shared/deployment";
 import type { Log } from "../../shared/log";
+import type { HeldKey } from "../../shared/master-key";
 import { useDeployment } from "../deployment";
+import { masterKeySecretName } from "../operator/key-escrow";
+import { registerHeldKeys } from "../operator/key-registry";
 import { LOCAL_REGION } from "./defaults";
 import { EventPump, type QueueHandler } from "./event-pump";
 import { type RunningEmulator, startEmulator } from "./moto";
@@ -22,6 +28,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   deployment: Deployment & { endpoint: string };
+  /** The master keys the stack holds, already registered, so ingest flags sets made with any other key. */
+  heldKeys: HeldKey[];
   emulator: RunningEmulator;
   pump: EventPump;
   scheduler: LocalScheduler;
@@ -41,6 +49,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const names = resourceNames(options.prefix ?? "restorable-local");
     useDeployment({ region: LOCAL_REGION, endpoint: emulator.endpoint, bucket: names.bucket, table: names.table });
     const deployment = { ...(await provision(names, LOCAL_REGION)), endpoint: emulator.endpoint };
+    // A deployed stack needs `restorable key register` once; the local stack is ready to use as it starts.
+    const heldKeys = await registerHeldKeys(
+      new SecretsManagerClient({}),
+      new DynamoKeyring(new DynamoDBClient({}), deployment.table),
+      masterKeySecretName(deployment),
+      new Date(),
+    );
 
     // The handlers read their configuration from the environment, as in Lambda.
     process.env.CATALOG_TABLE_NAME = deployment.table;
@@ -84,6 +99,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     return {
       deployment,
+      heldKeys,
       emulator,
       pump,
       scheduler,

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,36 +9,18 @@ import { postgresAt } from "../support/postgres";
 import { writeSeedBackup } from "../support/seed-backup";
 import { CLI, runCli } from "../support/stack";
 
-let localStack: ChildProcess | undefined;
+const localStacks: ChildProcess[] = [];
 
 afterAll(() => {
-  localStack?.kill("SIGKILL");
+  for (const child of localStacks) child.kill("SIGKILL");
 });
 
 /** What a new user does: start the stack in one terminal, push and list from another. */
 describe("the local stack", () => {
   it("starts, takes a push from another process, lists it, and stops cleanly on Ctrl-C", async () => {
-    const workspace = await mkdtemp(path.join(tmpdir(), "restorable-local-"));
-    const stateFile = path.join(workspace, ".restorable", "local.json");
-    const port = await freePort();
-    const child = spawn(process.execPath, [CLI, "local", "start", "--port", String(port), "--state-file", stateFile], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, AWS_ENDPOINT_URL: undefined },
-    });
-    localStack = child;
-    let output = "";
-    child.stdout?.setEncoding("utf-8").on("data", (text: string) => {
-      output += text;
-    });
-    child.stderr?.setEncoding("utf-8").on("data", (text: string) => {
-      output += text;
-    });
-    await waitFor(
-      () => output.includes("\nready\n"),
-      60_000,
-      () => output,
-    );
-    expect(output).toContain(`emulator   http://127.0.0.1:${port}`);
+    const { child, workspace, stateFile, port, output } = await startLocalStack();
+    expect(output()).toContain(`emulator   http://127.0.0.1:${port}`);
+    expect(output()).toMatch(/master key mk-[0-9a-f]{16} \(fingerprint mk-[0-9a-f]{16}\)/);
     expect(existsSync(stateFile)).toBe(true);
 
     // The other terminal: no flags, no variables; the CLI finds the stack through the state file.
@@ -63,10 +45,45 @@ describe("the local stack", () => {
     child.kill("SIGINT");
     const code = await new Promise((resolve) => child.once("exit", resolve));
     expect(code).toBe(0);
-    expect(output).toContain("stopped");
+    expect(output()).toContain("stopped");
+    expect(existsSync(stateFile)).toBe(false);
+  });
+
+  it("says so and exits non-zero when its emulator dies, instead of logging connection errors forever", async () => {
+    const { child, stateFile, port, output } = await startLocalStack();
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const emulator = spawnSync("pkill", ["-f", `moto_server -H 127.0.0.1 -p ${port}$`]);
+    expect(emulator.status, "no emulator found to kill").toBe(0);
+    expect(await exited).toBe(1);
+    expect(output()).toContain("the emulator (moto server) exited unexpectedly");
     expect(existsSync(stateFile)).toBe(false);
   });
 });
+
+/** `restorable local start` in a fresh workspace, as `npm start` runs it; resolves once it prints ready. */
+async function startLocalStack() {
+  const workspace = await mkdtemp(path.join(tmpdir(), "restorable-local-"));
+  const stateFile = path.join(workspace, ".restorable", "local.json");
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, "local", "start", "--port", String(port), "--state-file", stateFile], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, AWS_ENDPOINT_URL: undefined },
+  });
+  localStacks.push(child);
+  let output = "";
+  child.stdout?.setEncoding("utf-8").on("data", (text: string) => {
+    output += text;
+  });
+  child.stderr?.setEncoding("utf-8").on("data", (text: string) => {
+    output += text;
+  });
+  await waitFor(
+    () => output.includes("\nready\n"),
+    60_000,
+    () => output,
+  );
+  return { child, workspace, stateFile, port, output: () => output };
+}
 
 async function waitFor(
   check: () => boolean | Promise<boolean>,
