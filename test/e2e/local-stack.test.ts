@@ -41,6 +41,9 @@ describe("the local stack", () => {
     );
     expect(listed).toMatch(/^SOURCE\s+KIND\s+LATEST\s+STATUS/);
     expect(listed).toMatch(/laptop\s+dumpset\s+\S+ \(2025-01-01 02:00:00Z\)\s+COMPLETE/);
+    // The stack registered only its own generated key, so the seed's key id is flagged at ingest.
+    const bySource = await runCli(["catalog", "list", "--source", "laptop"], { cwd: workspace, env });
+    expect(bySource.stdout).toContain("master key mk-2025-01 is not held by the service");
 
     child.kill("SIGINT");
     const code = await new Promise((resolve) => child.once("exit", resolve));
