@@ -1,3 +1,5 @@
+import { ZodError } from "zod";
+
 /**
  * Small named errors. Each carries a stable `code` so callers (and catalog status reasons) can tell
  * failures apart without string matching, and keeps the underlying failure as `cause`.
@@ -19,9 +21,13 @@ export class InvalidInputError extends RestorableError {}
 /** Configuration (environment, flags, deployment lookup) is missing or malformed. */
 export class ConfigurationError extends RestorableError {}
 
+/**
+ * One line for a person: the error's message and its cause's. A ZodError cause is left out: `parseWith`
+ * has already put its issues into the message, and its own message is the issues again as JSON.
+ */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    const cause = error.cause instanceof Error && !(error.cause instanceof ZodError) ? `: ${error.cause.message}` : "";
     return `${error.message}${cause}`;
   }
   return String(error);

@@ -10,7 +10,7 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: 
   if (result.success) return result.data;
   const issues = result.error.issues
     .slice(0, 5)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "(root)"}: ${issue.message}`)
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
     .join("; ");
   throw new InvalidInputError("invalid-" + what.replace(/\s+/g, "-"), `invalid ${what}: ${issues}`, {
     cause: result.error,

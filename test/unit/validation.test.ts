@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { describeError, RestorableError } from "../../shared/errors";
+import { parseWith } from "../../shared/validation";
+
+describe("describing a validation failure", () => {
+  const SourceNameSchema = z.string().regex(/^[a-z]+$/, "a source name is lowercase letters");
+
+  it("names the issue in one line, without the schema library's JSON dump of it", () => {
+    let caught: unknown;
+    try {
+      parseWith(SourceNameSchema, "bad/name", "source name");
+    } catch (error) {
+      caught = error;
+    }
+    const described = describeError(caught);
+    expect(described).toBe("invalid source name: a source name is lowercase letters");
+    expect(described).not.toContain("\n");
+  });
+
+  it("still appends any other cause's message", () => {
+    const error = new RestorableError("read-failed", "cannot read the key file k", { cause: new Error("ENOENT") });
+    expect(describeError(error)).toBe("cannot read the key file k: ENOENT");
+  });
+});
+
+describe("describing a failure inside a document", () => {
+  it("names the field that is wrong", () => {
+    const ManifestSchema = z.object({ components: z.array(z.object({ size: z.number() })) });
+    expect(() => parseWith(ManifestSchema, { components: [{ size: "ten" }] }, "manifest")).toThrow(
+      /^invalid manifest: components\.0\.size: /,
+    );
+  });
+});
