@@ -204,11 +204,36 @@ export function registerRetentionCommands(program: Command): void {
       const deployment = await deploymentFor(command);
       const { operatorRetention } = await import("../operator/retention");
       const { planFromCatalog } = await import("../../shared/retention/apply");
-      const { plan } = await planFromCatalog(options.source, await operatorRetention(deployment));
-      if (options.json)
-        return printJson({ source: plan.source, policy: plan.policy, floors: plan.floors, status: plan.status });
-      console.log(`policy: ${JSON.stringify(plan.policy)}`);
-      console.log(`floors: ${JSON.stringify(plan.floors)}`);
+      const { resticFlagsOf } = await import("../../shared/retention/policy");
+      const { plan, origin } = await planFromCatalog(options.source, await operatorRetention(deployment));
+      if (options.json) {
+        const policyFlags = plan.policy ? resticFlagsOf(plan.policy) : null;
+        return printJson({
+          source: plan.source,
+          policy: plan.policy ?? null,
+          policyFlags,
+          origin,
+          floors: plan.floors,
+        });
+      }
+      const from = {
+        source: "set for this source",
+        repository: `set for every source of restic repository ${origin.kind === "repository" ? origin.repository : ""}`,
+        default: "the default for dump sets: the backup page's rotation",
+        none: "no policy: restic sources have no default, so nothing is removed until one is set",
+      }[origin.kind];
+      const rows = [
+        ["source", plan.source],
+        ["policy", plan.policy ? resticFlagsOf(plan.policy).join(" ") : "-"],
+        ["from", from],
+        ...(plan.floors ? describeFloors(plan.floors).map((line, index) => [index === 0 ? "floors" : "", line]) : []),
+      ];
+      for (const [label, value] of rows) console.log(`${(label ?? "").padEnd(8)}${value}`);
+      if (origin.kind !== "source") {
+        console.log(
+          `\nSet this source's own: restorable retention set-policy --source ${plan.source} --keep-daily 7 …`,
+        );
+      }
     });
 
   program
@@ -228,6 +253,16 @@ export function registerRetentionCommands(program: Command): void {
         alerts.map((a) => [shortTime(a.at), a.kind, a.subject, a.message]),
       );
     });
+}
+
+function describeFloors(floors: SafetyFloors): string[] {
+  return [
+    `keep the newest ${floors.keepNewestComplete} COMPLETE backups`,
+    floors.keepNewestDrillPassed ? "keep the newest backup whose restore drill passed" : "",
+    floors.legalHoldTags.length > 0 ? `never remove a backup tagged ${floors.legalHoldTags.join(" or ")}` : "",
+    `refuse a run that would remove more than ${Math.round(floors.maxRemovalFraction * 100)}% of the source's backups`,
+    `refuse a run that would remove a backup newer than ${floors.protectNewerThanHours} h`,
+  ].filter((line) => line !== "");
 }
 
 function shortId(id: string): string {

@@ -13,7 +13,13 @@ import type { MasterKeyCache } from "../restic/key-cache";
 import type { ResticRepository } from "../restic/repository";
 import { repositoryKeyFiles } from "../restic/s3-repository";
 import type { GroupBy, RetentionPolicy } from "./policy";
-import { defaultSettingsFor, effectiveFloors, type RetentionSettings, type SettingsScope } from "./settings";
+import {
+  defaultSettingsFor,
+  effectiveFloors,
+  type RetentionSettings,
+  type SettingsOrigin,
+  type SettingsScope,
+} from "./settings";
 import { diffPlans, type PlanDiff, planSource, type SourcePlan } from "./source-plan";
 
 export interface RetentionDependencies {
@@ -59,6 +65,8 @@ export interface PlannedSource {
   diff: PlanDiff;
   /** The source's catalog entries the plan was made from. */
   entries: BackupEntry[];
+  /** Where the policy and floors came from (overrides aside). */
+  origin: SettingsOrigin;
 }
 
 /** Plans one source from the catalog, without changing anything. */
@@ -69,7 +77,7 @@ export async function planFromCatalog(
 ): Promise<PlannedSource> {
   const entries = await deps.catalog.listBySource(source, { limit: Number.MAX_SAFE_INTEGER });
   const kind = entries[0]?.kind ?? "dumpset";
-  const settings = await settingsFor(source, entries, deps);
+  const { settings, origin } = await settingsFor(source, entries, deps);
   const policy = overrides.policy ?? settings?.policy;
   const floors = overrides.floors === false ? null : effectiveFloors(settings ?? { policy: {}, floors: {} });
   const plan = planSource({
@@ -82,7 +90,7 @@ export async function planFromCatalog(
     now: deps.now(),
   });
   const previous = await readLastPlan(source, deps);
-  return { plan, previous, diff: diffPlans(previous, plan), entries };
+  return { plan, previous, diff: diffPlans(previous, plan), entries, origin };
 }
 
 /**
@@ -236,15 +244,17 @@ async function settingsFor(
   source: string,
   entries: BackupEntry[],
   deps: RetentionDependencies,
-): Promise<RetentionSettings | undefined> {
+): Promise<{ settings: RetentionSettings | undefined; origin: SettingsOrigin }> {
   const own = await deps.retention.getSettings({ kind: "source", source });
-  if (own) return own;
+  if (own) return { settings: own, origin: { kind: "source" } };
   const restic = entries.find((entry) => entry.kind === "restic");
   if (restic?.kind === "restic") {
-    const shared = await deps.retention.getSettings({ kind: "repository", repository: restic.repository });
-    if (shared) return shared;
+    const { repository } = restic;
+    const shared = await deps.retention.getSettings({ kind: "repository", repository });
+    if (shared) return { settings: shared, origin: { kind: "repository", repository } };
   }
-  return defaultSettingsFor(entries[0]?.kind ?? "dumpset");
+  const settings = defaultSettingsFor(entries[0]?.kind ?? "dumpset");
+  return { settings, origin: { kind: settings ? "default" : "none" } };
 }
 
 async function storePlan(plan: StoredPlan, deps: RetentionDependencies): Promise<void> {

@@ -188,6 +188,24 @@ export function parseResticFlags(argv: readonly string[]): RetentionPolicy {
   return policyFromResticFlags(flags);
 }
 
+/**
+ * The policy as `restic forget` flags, in restic's order: what to pass restic for the same decision, and
+ * how the CLI shows a policy. `parseResticFlags` reads them back to the same policy.
+ */
+export function resticFlagsOf(policy: RetentionPolicy): string[] {
+  const flags: string[] = [];
+  for (const field of [...KEEP_COUNT_FIELDS, ...KEEP_WITHIN_FIELDS]) {
+    const value = policy[field];
+    if (value !== undefined) flags.push(flagName(field), String(value));
+  }
+  for (const tags of policy.keepTags ?? []) flags.push("--keep-tag", tags.join(","));
+  if (policy.groupBy) {
+    const fields = (["host", "paths", "tags"] as const).filter((field) => policy.groupBy?.[field]);
+    flags.push("--group-by", fields.join(","));
+  }
+  return flags;
+}
+
 /** restic's `ForgetPolicyCount.Set`: "unlimited", or what Go's strconv.ParseInt(s, 10, 0) reads, not negative. */
 function parseKeepCount(text: string, flag: string): KeepCount {
   if (text === "unlimited") return "unlimited";

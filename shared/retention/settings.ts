@@ -43,6 +43,16 @@ export type RetentionSettings = z.infer<typeof RetentionSettingsSchema>;
 
 export type SettingsScope = { kind: "source"; source: string } | { kind: "repository"; repository: string };
 
+/**
+ * Where the retention of a source comes from, most specific first: its own settings, its restic
+ * repository's, the dump-set default, or none (a restic source nobody has set a policy for).
+ */
+export type SettingsOrigin =
+  | { kind: "source" }
+  | { kind: "repository"; repository: string }
+  | { kind: "default" }
+  | { kind: "none" };
+
 export function defaultSettingsFor(kind: "dumpset" | "restic"): RetentionSettings | undefined {
   return kind === "dumpset" ? { policy: { ...DEFAULT_DUMPSET_POLICY }, floors: {} } : undefined;
 }

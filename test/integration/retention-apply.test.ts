@@ -158,6 +158,20 @@ describe("retention of dump sets", () => {
       keepYearly: "unlimited",
     });
   });
+
+  it("shows a source's retention as restic flags, and whether it is the default or the source's own", async () => {
+    await dailySets("shown", 1);
+    const before = await cli("retention", "show-policy", "--source", "shown", "--json");
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.json()).toMatchObject({
+      origin: { kind: "default" },
+      policyFlags: ["--keep-daily", "30", "--keep-weekly", "12", "--keep-monthly", "12", "--keep-yearly", "unlimited"],
+    });
+    await cli("retention", "set-policy", "--source", "shown", "--keep-last", "4", "--keep-within-daily", "1m");
+    const after = await cli("retention", "show-policy", "--source", "shown");
+    expect(after.stdout).toMatch(/^policy\s+--keep-last 4 --keep-within-daily 1m$/m);
+    expect(after.stdout).toMatch(/^from\s+set for this source$/m);
+  });
 });
 
 describe("retention of restic snapshots", () => {
@@ -226,6 +240,8 @@ describe("retention of restic snapshots", () => {
     expect(remaining.map((s) => s.id).sort()).toEqual(fixture.snapshotIds.slice(3).sort());
     await restic(["check"], access);
     await expect(restic(["list", "locks"], access)).resolves.toBe("");
+    const shown = await cli("retention", "show-policy", "--source", mine.source, "--json");
+    expect(shown.json()).toMatchObject({ origin: { kind: "repository", repository: "forgetful" } });
     for (const id of fixture.snapshotIds.slice(0, 3)) {
       expect(await stack.catalog.getBackup(id)).toMatchObject({
         status: "FORGOTTEN",

@@ -7,7 +7,9 @@ import {
   parseResticFlags,
   policyFromResticFlags,
   RetentionPolicySchema,
+  resticFlagsOf,
 } from "../../shared/retention/policy";
+import { generatePolicyArgv, seededRandom } from "../support/retention-timelines";
 
 describe("restic durations", () => {
   it.each([
@@ -139,5 +141,34 @@ describe("restic forget flags", () => {
   it("reads --group-by like restic, with plurals, and '' switching grouping off", () => {
     expect(parseGroupBy("hosts,path,tag")).toEqual({ host: true, paths: true, tags: true });
     expect(parseGroupBy("")).toEqual({ host: false, paths: false, tags: false });
+  });
+});
+
+describe("a policy shown as restic forget flags", () => {
+  it("spells the default dump-set rotation the way restic takes it", () => {
+    expect(resticFlagsOf(DEFAULT_DUMPSET_POLICY)).toEqual([
+      "--keep-daily",
+      "30",
+      "--keep-weekly",
+      "12",
+      "--keep-monthly",
+      "12",
+      "--keep-yearly",
+      "unlimited",
+    ]);
+  });
+
+  it("reads back to the same policy, for every policy the differential test generates", () => {
+    const random = seededRandom(7);
+    for (let round = 0; round < 500; round++) {
+      const policy = parseResticFlags(generatePolicyArgv(random));
+      expect(parseResticFlags(resticFlagsOf(policy))).toEqual(policy);
+    }
+  });
+
+  it("keeps tag lists and grouping, including the empty tag list and grouping switched off", () => {
+    const policy = parseResticFlags(["--keep-tag", "a,b", "--keep-tag", "", "--group-by", ""]);
+    expect(resticFlagsOf(policy)).toEqual(["--keep-tag", "a,b", "--keep-tag", "", "--group-by", ""]);
+    expect(parseResticFlags(resticFlagsOf(policy))).toEqual(policy);
   });
 });
