@@ -205,12 +205,12 @@ export function registerRetentionCommands(program: Command): void {
       const { operatorRetention } = await import("../operator/retention");
       const { planFromCatalog } = await import("../../shared/retention/apply");
       const { resticFlagsOf } = await import("../../shared/retention/policy");
-      const { plan, origin } = await planFromCatalog(options.source, await operatorRetention(deployment));
+      const { plan, origin, entries } = await planFromCatalog(options.source, await operatorRetention(deployment));
+      const policyFlags = plan.policy ? resticFlagsOf(plan.policy) : [];
       if (options.json) {
-        const policyFlags = plan.policy ? resticFlagsOf(plan.policy) : null;
         return printJson({
           source: plan.source,
-          policy: plan.policy ?? null,
+          policy: policyFlags.length > 0 ? plan.policy : null,
           policyFlags,
           origin,
           floors: plan.floors,
@@ -220,18 +220,23 @@ export function registerRetentionCommands(program: Command): void {
         source: "set for this source",
         repository: `set for every source of restic repository ${origin.kind === "repository" ? origin.repository : ""}`,
         default: "the default for dump sets: the backup page's rotation",
-        none: "no policy: restic sources have no default, so nothing is removed until one is set",
+        none: "restic sources have no default: nothing is removed until a policy is set",
       }[origin.kind];
       const rows = [
         ["source", plan.source],
-        ["policy", plan.policy ? resticFlagsOf(plan.policy).join(" ") : "-"],
+        ["policy", policyFlags.length > 0 ? policyFlags.join(" ") : "none"],
         ["from", from],
         ...(plan.floors ? describeFloors(plan.floors).map((line, index) => [index === 0 ? "floors" : "", line]) : []),
       ];
       for (const [label, value] of rows) console.log(`${(label ?? "").padEnd(8)}${value}`);
-      if (origin.kind !== "source") {
+      if (origin.kind === "source") return;
+      console.log(
+        `\nSet one for this source: restorable retention set-policy --source ${shellQuote(plan.source)} --keep-…`,
+      );
+      const restic = entries.find((entry) => entry.kind === "restic");
+      if (restic?.kind === "restic" && origin.kind !== "repository") {
         console.log(
-          `\nSet this source's own: restorable retention set-policy --source ${plan.source} --keep-daily 7 …`,
+          `or for every source of its repository: restorable retention set-policy --repo ${restic.repository} --keep-…`,
         );
       }
     });
@@ -253,6 +258,11 @@ export function registerRetentionCommands(program: Command): void {
         alerts.map((a) => [shortTime(a.at), a.kind, a.subject, a.message]),
       );
     });
+}
+
+/** Quotes a value for a POSIX shell when it holds anything but safe characters (restic source names hold spaces). */
+function shellQuote(value: string): string {
+  return /^[\w.:@/-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }
 
 function describeFloors(floors: SafetyFloors): string[] {
