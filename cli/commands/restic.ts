@@ -35,6 +35,7 @@ export function registerResticCommands(program: Command): void {
       "tags",
     ])
     .option("--verify-slices <n>", "the verifier covers the repository once every n runs", positiveInteger, 30)
+    .option("--no-check", "store the password without checking that it opens the repository's keys")
     .option("--json", "print JSON for scripts")
     .addHelpText(
       "after",
@@ -44,7 +45,13 @@ export function registerResticCommands(program: Command): void {
     .action(
       async (
         name: string,
-        options: { passwordFile: string; groupBy: GroupByField[]; verifySlices: number; json?: boolean },
+        options: {
+          passwordFile: string;
+          groupBy: GroupByField[];
+          verifySlices: number;
+          check: boolean;
+          json?: boolean;
+        },
         command: Command,
       ) => {
         const deployment = await deploymentFor(command);
@@ -55,17 +62,23 @@ export function registerResticCommands(program: Command): void {
             password: await readPasswordFile(options.passwordFile),
             groupBy: options.groupBy,
             verifySlices: options.verifySlices,
+            check: options.check,
           },
           deployment,
           await operatorClients(deployment.table),
           new Date(),
         );
-        if (options.json) return printJson({ repository: added.repository, url: added.url, created: added.created });
+        if (options.json) {
+          const { repository, url, created, passwordCheck } = added;
+          return printJson({ repository, url, created, passwordCheck });
+        }
         console.log(
           `${added.created ? "Registered" : "Updated"} restic repository ${name}; its password is in the secret ${added.repository.secretName}.`,
         );
+        if (added.passwordCheck === "opens") console.log("The password opens the repository's keys.");
+        const init = added.passwordCheck === "not-initialised" ? `  restic -r ${added.url} init\n` : "";
         console.log(
-          `\nGive restic this repository:\n  restic -r ${added.url} ...\n  export RESTIC_REPOSITORY=${added.url}`,
+          `\nGive restic this repository:\n${init}  restic -r ${added.url} ...\n  export RESTIC_REPOSITORY=${added.url}`,
         );
       },
     );
@@ -76,19 +89,23 @@ export function registerResticCommands(program: Command): void {
     .argument("<name>", "repository name")
     .requiredOption("--password-file <file>", "file holding the repository password")
     .option("--no-reindex", "only store the password")
-    .action(async (name: string, options: { passwordFile: string; reindex: boolean }, command: Command) => {
-      const deployment = await deploymentFor(command);
-      const { readPasswordFile, reindexRepository, setRepositoryPassword } = await import(
-        "../operator/restic-repositories"
-      );
-      const clients = await operatorClients(deployment.table);
-      const repository = await setRepositoryPassword(name, await readPasswordFile(options.passwordFile), clients);
-      console.log(`Stored the new password of ${name} in ${repository.secretName}.`);
-      if (options.reindex) {
-        const count = await reindexRepository(name, deployment, clients);
-        console.log(`Queued ${count} snapshot file${count === 1 ? "" : "s"} for re-indexing.`);
-      }
-    });
+    .option("--no-check", "store the password without checking that it opens the repository's keys")
+    .action(
+      async (name: string, options: { passwordFile: string; reindex: boolean; check: boolean }, command: Command) => {
+        const deployment = await deploymentFor(command);
+        const { readPasswordFile, reindexRepository, setRepositoryPassword } = await import(
+          "../operator/restic-repositories"
+        );
+        const clients = await operatorClients(deployment.table);
+        const password = await readPasswordFile(options.passwordFile);
+        const repository = await setRepositoryPassword(name, password, deployment, clients, { check: options.check });
+        console.log(`Stored the new password of ${name} in ${repository.secretName}.`);
+        if (options.reindex) {
+          const count = await reindexRepository(name, deployment, clients);
+          console.log(`Queued ${count} snapshot file${count === 1 ? "" : "s"} for re-indexing.`);
+        }
+      },
+    );
 
   restic
     .command("reindex")

@@ -12,6 +12,8 @@ import type { Deployment } from "../../shared/deployment";
 import { ConfigurationError, InvalidInputError } from "../../shared/errors";
 import { enqueueNotifications } from "../../shared/ingest/enqueue";
 import { RepositoryNameSchema, resticRepositoryPrefix } from "../../shared/layout";
+import { WrongPasswordError } from "../../shared/restic/errors";
+import { openRepository } from "../../shared/restic/keys";
 import {
   DEFAULT_GROUP_BY,
   DEFAULT_VERIFY_SLICES,
@@ -20,6 +22,7 @@ import {
   resticRepositoryUrl,
   resticSecretName,
 } from "../../shared/restic/repository";
+import { repositoryKeyFiles } from "../../shared/restic/s3-repository";
 import { parseWith } from "../../shared/validation";
 
 export interface OperatorClients {
@@ -42,17 +45,55 @@ export async function readPasswordFile(file: string): Promise<string> {
   return password;
 }
 
+/** The password does not open the repository, so storing it would only turn its snapshots UNREADABLE. */
+export class PasswordDoesNotOpenRepositoryError extends InvalidInputError {
+  constructor(repository: string, options: { cause: unknown }) {
+    super(
+      "password-does-not-open-repository",
+      `the password in that file opens no key of restic repository ${repository}; nothing was stored ` +
+        "(check the file, or pass --no-check to store it anyway)",
+      options,
+    );
+  }
+}
+
+/**
+ * Opens the repository's key files with the password before it is stored, so a mistyped password is
+ * refused now instead of showing up later as UNREADABLE snapshots. A repository restic has not
+ * initialised yet has no key to check against: that is not an error, it is the usual order (add-repo,
+ * then restic init).
+ */
+export async function checkPasswordOpensRepository(
+  name: string,
+  password: string,
+  bucket: string,
+  s3: S3Client,
+): Promise<"opens" | "not-initialised"> {
+  try {
+    await openRepository(repositoryKeyFiles(s3, bucket, name), password);
+    return "opens";
+  } catch (error) {
+    if (error instanceof InvalidInputError && error.code === "restic-no-keys") return "not-initialised";
+    if (error instanceof WrongPasswordError) throw new PasswordDoesNotOpenRepositoryError(name, { cause: error });
+    throw error;
+  }
+}
+
 export interface AddRepositoryOptions {
   name: string;
   password: string;
   groupBy?: GroupByField[];
   verifySlices?: number;
+  /** false stores the password without opening the repository's keys with it first. */
+  check?: boolean;
 }
 
 export interface AddedRepository {
   repository: ResticRepository;
   url: string;
   created: boolean;
+  /** What the password check found: the repository opens with it, restic has not initialised it yet, or not checked. */
+  passwordCheck: "opens" | "not-initialised" | "skipped";
 }
 
 /**
@@ -66,6 +107,10 @@ export async function addRepository(
   now: Date,
 ): Promise<AddedRepository> {
   const name = parseWith(RepositoryNameSchema, options.name, "repository name");
+  const passwordCheck =
+    options.check === false
+      ? "skipped"
+      : await checkPasswordOpensRepository(name, options.password, deployment.bucket, clients.s3);
   const secretName = resticSecretName(deployment.bucket, name);
   let created = true;
   try {
@@ -95,15 +140,19 @@ export async function addRepository(
     repository: (await clients.repositories.get(name)) ?? repository,
     url: repositoryUrl(name, deployment),
     created,
+    passwordCheck,
   };
 }
 
 export async function setRepositoryPassword(
   name: string,
   password: string,
+  deployment: Deployment,
   clients: OperatorClients,
+  options: { check?: boolean } = {},
 ): Promise<ResticRepository> {
   const repository = await requireRepository(name, clients);
+  if (options.check !== false) await checkPasswordOpensRepository(name, password, deployment.bucket, clients.s3);
   await clients.secrets.send(new PutSecretValueCommand({ SecretId: repository.secretName, SecretString: password }));
   return repository;
 }

@@ -3,14 +3,16 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DynamoRepositoryStore } from "../../shared/catalog/dynamo-repositories";
 import type { BackupEntry, ResticSnapshotEntry } from "../../shared/catalog/entry";
 import { DynamoProblemStore } from "../../shared/catalog/problems";
 import { resticFileId } from "../../shared/restic/files";
+import { resticSecretName } from "../../shared/restic/repository";
 import { parseResticTime } from "../../shared/restic/time";
 import { makeResticFixture, type ResticAccess, restic, resticJson } from "../support/restic";
-import { startTestStack, type TestStack } from "../support/stack";
+import { REGION, startTestStack, type TestStack } from "../support/stack";
 
 let stack: TestStack;
 let passwordFile: string;
@@ -223,6 +225,27 @@ describe("a wrong password in Secrets Manager", () => {
     }
     expectSameSnapshots(after, snapshots);
     expect((await repositories.get("mistyped"))?.health?.status).toBe("OK");
+  });
+
+  it("is refused before it is stored once restic has initialised the repository, so nothing turns UNREADABLE", async () => {
+    const access = await addRepository("guarded");
+    const fixture = await makeResticFixture({ ...access, repositoryVersion: 2 });
+    await stack.pump.drain();
+
+    for (const command of ["set-password", "add-repo"]) {
+      const refused = await stack.cli(["restic", command, "guarded", "--password-file", wrongPasswordFile]);
+      expect(refused.code, refused.stdout).toBe(2);
+      expect(refused.stderr).toContain("opens no key of restic repository guarded; nothing was stored");
+    }
+    const stored = await new SecretsManagerClient({ region: REGION }).send(
+      new GetSecretValueCommand({ SecretId: resticSecretName(stack.deployment.bucket, "guarded") }),
+    );
+    expect(stored.SecretString).toBe("correct horse battery staple");
+    for (const id of fixture.snapshotIds)
+      expect(await stack.catalog.getBackup(id)).toMatchObject({ status: "COMPLETE" });
+
+    const added = await stack.cli(["restic", "add-repo", "guarded", "--password-file", passwordFile, "--json"]);
+    expect(JSON.parse(added.stdout)).toMatchObject({ created: false, passwordCheck: "opens" });
   });
 });
 
