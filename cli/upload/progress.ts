@@ -24,14 +24,16 @@ export function progressFor(stream: NodeJS.WriteStream, enabled: boolean): Trans
       bar = new SingleBar(
         {
           stream,
-          format: " {bar} {percentage}% | {done} of {total} | {speed} | {name}",
+          // {total}, {value} and {eta} are cli-progress's own tokens and a payload cannot override them, so
+          // the byte counts travel as {done} and {size}.
+          format: " {bar} {percentage}% | {done} of {size} | {speed} | ETA {eta_formatted} | {name}",
           hideCursor: true,
           clearOnComplete: false,
           etaBuffer: 50,
         },
         Presets.shades_classic,
       );
-      bar.start(Math.max(total, 1), 0, { done: bytes(0), total: total ? bytes(total) : "?", speed: "", name });
+      bar.start(Math.max(total, 1), 0, { done: bytes(0), size: total ? bytes(total) : "?", speed: "", name });
     },
     component(componentName) {
       name = componentName;
@@ -47,7 +49,7 @@ export function progressFor(stream: NodeJS.WriteStream, enabled: boolean): Trans
       const elapsed = (Date.now() - startedAt) / 1000;
       bar?.update(done, {
         done: bytes(done),
-        total: bytes(total),
+        size: bytes(total),
         speed: elapsed > 0 ? `${bytes(done / elapsed)}/s` : "",
         name,
       });
