@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { CatalogStore } from "../../shared/catalog/store";
 import type { ResticForgetFlags, RetentionPolicy } from "../../shared/retention/policy";
 import type { SafetyFloors } from "../../shared/retention/settings";
 import { collect, deploymentFor, positiveInteger } from "../context";
@@ -59,6 +60,7 @@ export function registerRetentionCommands(program: Command): void {
       const { asResticForgetGroup } = await import("../../shared/retention/source-plan");
       const deps = await operatorRetention(deployment);
       const policy = await policyFrom(options);
+      if (options.source) await warnIfUnknownSource(options.source, deps.catalog);
       const sources = options.source ? [options.source] : (await deps.catalog.listSources()).map((s) => s.source);
       const planned = [];
       for (const source of sources) {
@@ -118,6 +120,7 @@ export function registerRetentionCommands(program: Command): void {
       const { operatorRetention } = await import("../operator/retention");
       const { applyRetention } = await import("../../shared/retention/apply");
       const deps = await operatorRetention(deployment);
+      if (options.source) await warnIfUnknownSource(options.source, deps.catalog);
       const sources = options.source ? [options.source] : (await deps.catalog.listSources()).map((s) => s.source);
       const applied = [];
       for (const source of sources) {
@@ -205,7 +208,9 @@ export function registerRetentionCommands(program: Command): void {
       const { operatorRetention } = await import("../operator/retention");
       const { planFromCatalog } = await import("../../shared/retention/apply");
       const { resticFlagsOf } = await import("../../shared/retention/policy");
-      const { plan, origin, entries } = await planFromCatalog(options.source, await operatorRetention(deployment));
+      const deps = await operatorRetention(deployment);
+      await warnIfUnknownSource(options.source, deps.catalog);
+      const { plan, origin, entries } = await planFromCatalog(options.source, deps);
       const policyFlags = plan.policy ? resticFlagsOf(plan.policy) : [];
       if (options.json) {
         return printJson({
@@ -258,6 +263,17 @@ export function registerRetentionCommands(program: Command): void {
         alerts.map((a) => [shortTime(a.at), a.kind, a.subject, a.message]),
       );
     });
+}
+
+/**
+ * A mistyped --source plans and applies nothing without complaint; say so on stderr (stdout stays the
+ * plan, for scripts). A policy may be set before a source's first backup, so set-policy does not ask.
+ */
+async function warnIfUnknownSource(source: string, catalog: CatalogStore): Promise<void> {
+  if ((await catalog.listBySource(source, { limit: 1 })).length > 0) return;
+  process.stderr.write(
+    `restorable: no backups of source ${source} in the catalog; restorable catalog list shows the sources\n`,
+  );
 }
 
 /** Quotes a value for a POSIX shell when it holds anything but safe characters (restic source names hold spaces). */

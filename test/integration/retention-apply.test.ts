@@ -159,6 +159,13 @@ describe("retention of dump sets", () => {
     });
   });
 
+  it("says on stderr when the source given has no backups, so a typo does not pass for an empty plan", async () => {
+    const planned = await cli("retention", "plan", "--source", "no-such-source", "--json");
+    expect(planned.code).toBe(0);
+    expect(planned.json()).toEqual([expect.objectContaining({ keep: [], remove: [] })]);
+    expect(planned.stderr).toContain("no backups of source no-such-source in the catalog");
+  });
+
   it("shows a source's retention as restic flags, and whether it is the default or the source's own", async () => {
     await dailySets("shown", 1);
     const before = await cli("retention", "show-policy", "--source", "shown", "--json");
