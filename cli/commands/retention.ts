@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import type { CatalogStore } from "../../shared/catalog/store";
 import type { ResticForgetFlags, RetentionPolicy } from "../../shared/retention/policy";
 import type { SafetyFloors } from "../../shared/retention/settings";
 import { collect, deploymentFor, positiveInteger } from "../context";
@@ -60,7 +59,6 @@ export function registerRetentionCommands(program: Command): void {
       const { asResticForgetGroup } = await import("../../shared/retention/source-plan");
       const deps = await operatorRetention(deployment);
       const policy = await policyFrom(options);
-      if (options.source) await warnIfUnknownSource(options.source, deps.catalog);
       const sources = options.source ? [options.source] : (await deps.catalog.listSources()).map((s) => s.source);
       const planned = [];
       for (const source of sources) {
@@ -71,6 +69,7 @@ export function registerRetentionCommands(program: Command): void {
           }),
         );
       }
+      if (options.source && planned[0]?.entries.length === 0) warnNoBackups(options.source);
       if (options.json) {
         return printJson(
           planned.map(({ plan, diff }) => ({
@@ -120,7 +119,9 @@ export function registerRetentionCommands(program: Command): void {
       const { operatorRetention } = await import("../operator/retention");
       const { applyRetention } = await import("../../shared/retention/apply");
       const deps = await operatorRetention(deployment);
-      if (options.source) await warnIfUnknownSource(options.source, deps.catalog);
+      if (options.source && (await deps.catalog.listBySource(options.source, { limit: 1 })).length === 0) {
+        warnNoBackups(options.source);
+      }
       const sources = options.source ? [options.source] : (await deps.catalog.listSources()).map((s) => s.source);
       const applied = [];
       for (const source of sources) {
@@ -208,14 +209,14 @@ export function registerRetentionCommands(program: Command): void {
       const { operatorRetention } = await import("../operator/retention");
       const { planFromCatalog } = await import("../../shared/retention/apply");
       const { resticFlagsOf } = await import("../../shared/retention/policy");
-      const deps = await operatorRetention(deployment);
-      await warnIfUnknownSource(options.source, deps.catalog);
-      const { plan, origin, entries } = await planFromCatalog(options.source, deps);
-      const policyFlags = plan.policy ? resticFlagsOf(plan.policy) : [];
+      const { plan, origin, entries } = await planFromCatalog(options.source, await operatorRetention(deployment));
+      if (entries.length === 0) warnNoBackups(options.source);
+      const policy = plan.status === "NO_POLICY" ? null : plan.policy;
+      const policyFlags = policy ? resticFlagsOf(policy) : [];
       if (options.json) {
         return printJson({
           source: plan.source,
-          policy: policyFlags.length > 0 ? plan.policy : null,
+          policy,
           policyFlags,
           origin,
           floors: plan.floors,
@@ -229,7 +230,7 @@ export function registerRetentionCommands(program: Command): void {
       }[origin.kind];
       const rows = [
         ["source", plan.source],
-        ["policy", policyFlags.length > 0 ? policyFlags.join(" ") : "none"],
+        ["policy", policy ? policyFlags.join(" ") : "none"],
         ["from", from],
         ...(plan.floors ? describeFloors(plan.floors).map((line, index) => [index === 0 ? "floors" : "", line]) : []),
       ];
@@ -269,8 +270,7 @@ export function registerRetentionCommands(program: Command): void {
  * A mistyped --source plans and applies nothing without complaint; say so on stderr (stdout stays the
  * plan, for scripts). A policy may be set before a source's first backup, so set-policy does not ask.
  */
-async function warnIfUnknownSource(source: string, catalog: CatalogStore): Promise<void> {
-  if ((await catalog.listBySource(source, { limit: 1 })).length > 0) return;
+function warnNoBackups(source: string): void {
   process.stderr.write(
     `restorable: no backups of source ${source} in the catalog; restorable catalog list shows the sources\n`,
   );
