@@ -61,7 +61,7 @@ export async function handler(
     for (const source of await catalog.listSources()) {
       try {
         const plan = await applyRetention(source.source, deps);
-        if (!plan) continue;
+        if (plan.status === "NO_POLICY") continue;
         sources.push({
           source: source.source,
           status: plan.status,

@@ -87,7 +87,11 @@ export function registerRetentionCommands(program: Command): void {
       for (const [index, { plan, diff, previous }] of planned.entries()) {
         if (index > 0) console.log("");
         const status =
-          plan.status === "REFUSED" ? `REFUSED: ${plan.refusal}` : plan.status === "NO_POLICY" ? "no policy set" : "ok";
+          plan.status === "REFUSED"
+            ? `REFUSED: ${plan.refusal}`
+            : plan.status === "NO_POLICY"
+              ? `no policy: ${plan.refusal}`
+              : "ok";
         console.log(`${plan.source}: keep ${plan.keep.length}, remove ${plan.remove.length} (${status})`);
         const rows = [
           ...plan.keep.map((item) => [shortId(item.id), shortTime(item.time), "keep", item.reasons.join(", ")]),
@@ -126,7 +130,7 @@ export function registerRetentionCommands(program: Command): void {
       const applied = [];
       for (const source of sources) {
         const plan = await applyRetention(source, deps);
-        applied.push(plan ?? { source, status: "NO_POLICY", outcome: { removed: [], postponed: [] }, refusal: null });
+        applied.push(plan);
       }
       if (options.json) return printJson({ applied });
       for (const plan of applied) {
@@ -134,7 +138,7 @@ export function registerRetentionCommands(program: Command): void {
           plan.status === "REFUSED"
             ? `refused: ${plan.refusal}`
             : plan.status === "NO_POLICY"
-              ? "no policy set, nothing done"
+              ? `no policy (${plan.refusal}), nothing done`
               : `removed ${plan.outcome.removed.length}`;
         console.log(
           `${plan.source}: ${what}${plan.outcome.postponed.length > 0 ? `, postponed ${plan.outcome.postponed.length} (${plan.outcome.postponed[0]?.reason})` : ""}`,
@@ -174,6 +178,14 @@ export function registerRetentionCommands(program: Command): void {
       if (Boolean(options.source) === Boolean(options.repo)) throw new Error("give exactly one of --source and --repo");
       const policy = await policyFrom(options);
       if (!policy) throw new Error("give at least one --keep-* flag");
+      const { isEmptyPolicy, EMPTY_POLICY_MESSAGE } = await import("../../shared/retention/engine");
+      const { EmptyRetentionPolicyError } = await import("../../shared/retention/errors");
+      // restic forget refuses a policy whose every rule is 0; storing one would mean "keep nothing".
+      if (isEmptyPolicy(policy)) {
+        throw new EmptyRetentionPolicyError(
+          `${EMPTY_POLICY_MESSAGE} (every --keep-* is 0: give a count above 0, 'unlimited', a non-zero --keep-within or a --keep-tag)`,
+        );
+      }
       const floors: Partial<SafetyFloors> = {
         ...(options.floorKeepNewest !== undefined ? { keepNewestComplete: options.floorKeepNewest } : {}),
         ...(options.floorMaxRemovalPercent !== undefined

@@ -139,12 +139,19 @@ export async function planRepository(
  * Plans and applies retention for one source: dump sets lose their objects (the versioned bucket
  * keeps noncurrent versions until lifecycle expires them) and become REMOVED; restic snapshots are
  * forgotten in their repository under restic's lock protocol and become FORGOTTEN. A refused run
- * removes nothing and raises an alert. Every applied or refused plan is stored.
+ * removes nothing and raises an alert. Every applied or refused plan is stored; a source without a
+ * policy (or with one that has no rule) is returned as NO_POLICY, not stored, and nothing is removed.
  */
-export async function applyRetention(source: string, deps: RetentionDependencies): Promise<StoredPlan | undefined> {
+export async function applyRetention(source: string, deps: RetentionDependencies): Promise<StoredPlan> {
   const { plan, entries } = await planFromCatalog(source, deps);
-  if (plan.status === "NO_POLICY") return undefined;
   const stored: StoredPlan = { ...plan, outcome: { removed: [], postponed: [] } };
+  // Nothing judged, nothing stored; a stored policy without a rule (as an older version could write) says so.
+  if (plan.status === "NO_POLICY") {
+    if (plan.policy && Object.keys(plan.policy).length > 0) {
+      deps.log.warn("retention policy has no rule; nothing is removed", { source, reason: plan.refusal });
+    }
+    return stored;
+  }
   if (plan.status === "REFUSED") {
     await deps.alerts.raise(
       {

@@ -95,7 +95,7 @@ export function planRetention<T extends RetentionItem>(
 ): RetentionGroup<T>[] {
   const compiled = compilePolicy(policy);
   if (compiled.empty) {
-    throw new EmptyRetentionPolicyError("no policy was specified, no snapshots will be removed");
+    throw new EmptyRetentionPolicyError(EMPTY_POLICY_MESSAGE);
   }
   const columns = readColumns(items, compiled.tagLists);
   const now = instantOf(options.now ?? new Date());
@@ -112,9 +112,21 @@ export function planRetention<T extends RetentionItem>(
   return groups;
 }
 
+/** restic's words when a policy has no rule at all; `forget` then refuses to run. */
+export const EMPTY_POLICY_MESSAGE = "no policy was specified, no snapshots will be removed";
+
+/**
+ * restic's `ExpirePolicy.Empty()`: every count 0 (or absent), every keep-within zero (or absent), no keep-tag
+ * list. Such a policy keeps nothing, so restic refuses it; every caller that could apply it must do the same.
+ */
+export function isEmptyPolicy(policy: RetentionPolicy): boolean {
+  return compilePolicy(policy).empty;
+}
+
 /**
  * restic's `ApplyPolicy` on one group the caller has already formed (grouping is ignored). As in restic, an
- * empty policy removes everything: the refusals belong to `planRetention`, as they belong to `forget`.
+ * empty policy removes everything: the refusals belong to `planRetention` and `planSource` (check
+ * `isEmptyPolicy` first), as they belong to `forget`.
  */
 export function applyPolicy<T extends RetentionItem>(
   items: readonly T[],

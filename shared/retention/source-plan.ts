@@ -1,5 +1,5 @@
 import type { BackupEntry } from "../catalog/entry";
-import { applyPolicy } from "./engine";
+import { applyPolicy, EMPTY_POLICY_MESSAGE, isEmptyPolicy } from "./engine";
 import type { RetentionPolicy } from "./policy";
 import type { SafetyFloors } from "./settings";
 
@@ -22,8 +22,12 @@ export interface SourcePlan {
   policy: RetentionPolicy;
   /** null when floors were switched off (`--no-safety-floors`). */
   floors: SafetyFloors | null;
-  /** REFUSED: the circuit breaker stopped the run; nothing is removed and an alert is raised. */
+  /**
+   * REFUSED: the circuit breaker (or restic's own refusal to empty a group) stopped the run; nothing is removed
+   * and an alert is raised. NO_POLICY: nothing is judged, because no policy is set or the policy has no rule.
+   */
   status: "OK" | "REFUSED" | "NO_POLICY";
+  /** Why the run was refused, or why there is no policy; null when status is OK. */
   refusal: string | null;
   keep: PlannedBackup[];
   remove: PlannedBackup[];
@@ -61,16 +65,19 @@ export function planSource(inputs: PlanInputs): SourcePlan {
     .filter((entry) => entry.status !== "COMPLETE")
     .map((entry) => ({ id: entry.id, status: entry.status }));
   const items = candidates.map((entry) => ({ id: entry.id, time: retentionTime(entry), tags: entry.tags, entry }));
-  if (!inputs.policy) {
+  // restic refuses a policy without a rule (every count 0, every within zero, no keep-tag) rather than remove
+  // everything; so do we, whether the policy was typed just now or stored by an older version.
+  const noPolicy = !inputs.policy
+    ? "no retention policy set for this source"
+    : isEmptyPolicy(inputs.policy)
+      ? EMPTY_POLICY_MESSAGE
+      : undefined;
+  if (!inputs.policy || noPolicy) {
     return {
       ...base,
       status: "NO_POLICY",
-      refusal: null,
-      keep: items.map((item) => ({
-        id: item.id,
-        time: item.time,
-        reasons: ["no retention policy set for this source"],
-      })),
+      refusal: noPolicy ?? null,
+      keep: items.map((item) => ({ id: item.id, time: item.time, reasons: [noPolicy ?? ""] })),
       remove: [],
       untouched,
     };
@@ -108,7 +115,13 @@ export function planSource(inputs: PlanInputs): SourcePlan {
     .filter((item) => !keep.has(item.id))
     .map((item) => ({ id: item.id, time: item.time, reasons: ["not kept by the policy"] }));
 
-  const refusal = floors ? circuitBreaker(removed, items.length, floors, now, ordered) : null;
+  // restic refuses to empty a group whatever the flags (only keep-tag rules matching nothing can), floors or not.
+  const refusal =
+    items.length > 0 && kept.length === 0
+      ? `refusing to delete last snapshot of source ${inputs.source}: the policy keeps none of its ${items.length} complete backups`
+      : floors
+        ? circuitBreaker(removed, items.length, floors, now, ordered)
+        : null;
   return { ...base, status: refusal ? "REFUSED" : "OK", refusal, keep: kept, remove: removed, untouched };
 }
 

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { ListObjectsV2Command, ListObjectVersionsCommand } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DynamoAlertStore } from "../../shared/catalog/alerts";
+import { DynamoRetentionStore } from "../../shared/catalog/dynamo-retention";
 import type { DumpSetEntry } from "../../shared/catalog/entry";
 import { SetWriter } from "../support/dumpsets";
 import { makeResticFixture, type ResticAccess, restic, resticJson } from "../support/restic";
@@ -157,6 +158,56 @@ describe("retention of dump sets", () => {
       keepMonthly: 12,
       keepYearly: "unlimited",
     });
+  });
+
+  it("refuses to store a policy of zeros (exit 2, nothing stored), as restic forget refuses it", async () => {
+    await dailySets("zeros", 5);
+    for (const flags of [
+      ["--keep-last", "0"],
+      ["--keep-daily", "0"],
+      ["--keep-within", "0d"],
+    ]) {
+      const refused = await cli("retention", "set-policy", "--source", "zeros", ...flags);
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr).toContain("no policy was specified, no snapshots will be removed");
+    }
+    const settings = await new DynamoRetentionStore(stack.dynamo, stack.deployment.table).getSettings({
+      kind: "source",
+      source: "zeros",
+    });
+    expect(settings).toBeUndefined();
+    const tried = await cli(
+      "retention",
+      "plan",
+      "--source",
+      "zeros",
+      "--keep-last",
+      "0",
+      "--no-safety-floors",
+      "--json",
+    );
+    expect(tried.code, tried.stderr).toBe(0);
+    expect(tried.json()[0]).toMatchObject({ status: "NO_POLICY", remove: [] });
+    expect(tried.json()[0].keep).toHaveLength(5);
+  });
+
+  it("applies a stored empty policy (as an older version could write) by removing nothing", async () => {
+    const sets = await dailySets("stored-zeros", 6);
+    // Written straight to the table, past the CLI's refusal, as an older version of set-policy could have.
+    await new DynamoRetentionStore(stack.dynamo, stack.deployment.table).putSettings(
+      { kind: "source", source: "stored-zeros" },
+      {
+        policy: { keepLast: 0, keepWithin: "0d" },
+        floors: { keepNewestComplete: 0, maxRemovalFraction: 1, protectNewerThanHours: 0 },
+      },
+    );
+    const applied = await cli("retention", "apply", "--source", "stored-zeros");
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain("no policy was specified, no snapshots will be removed");
+    for (const each of sets) {
+      expect((await stack.catalog.getBackup(each.setId))?.status).toBe("COMPLETE");
+      expect(await currentKeys(`sets/stored-zeros/${each.setId}/`)).toContain(each.manifestKey);
+    }
   });
 
   it("says on stderr when the source given has no backups, so a typo does not pass for an empty plan", async () => {

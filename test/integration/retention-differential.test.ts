@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planRetention, type RetentionGroup, type RetentionItem } from "../../shared/retention/engine";
-import { RetentionWouldRemoveAllError } from "../../shared/retention/errors";
+import { EmptyRetentionPolicyError, RetentionWouldRemoveAllError } from "../../shared/retention/errors";
 import { parseResticFlags } from "../../shared/retention/policy";
 import {
   type ResticForgetGroupJson,
@@ -11,6 +11,7 @@ import {
   RetentionResticRepository,
 } from "../support/retention-restic";
 import {
+  FIXED_POLICY_ARGVS,
   generatePolicyArgv,
   generateTimelines,
   type PlannedBackup,
@@ -96,10 +97,13 @@ describe(`retention engine vs restic forget (seed ${SEED})`, () => {
     const started = performance.now();
     let comparisons = 0;
     let refusals = 0;
+    let emptyPolicies = 0;
     const failures: string[] = [];
     const reasonsSeen = new Map<string, number>();
-    for (let run = 0; run < POLICIES; run++) {
-      const argv = generatePolicyArgv(random);
+    const runs = FIXED_POLICY_ARGVS.length + POLICIES;
+    for (let run = 0; run < runs; run++) {
+      const argv =
+        run < FIXED_POLICY_ARGVS.length ? [...(FIXED_POLICY_ARGVS[run] as string[])] : generatePolicyArgv(random);
       const policy = parseResticFlags(argv);
       // Taken before restic runs; no snapshot lies within days of now, so the few seconds between do not matter.
       const now = new Date();
@@ -108,10 +112,18 @@ describe(`retention engine vs restic forget (seed ${SEED})`, () => {
         resticGroups = await repository.forgetDryRun(argv);
       } catch (error) {
         const stderr = String((error as { stderr?: unknown }).stderr ?? error);
+        if (stderr.includes("no policy was specified, no snapshots will be removed")) {
+          emptyPolicies++;
+          comparisons++;
+          if (!throwsError(() => planRetention(snapshots, policy, { now }), EmptyRetentionPolicyError)) {
+            failures.push(`restic forget ${argv.join(" ")}: restic refused an empty policy, the engine did not`);
+          }
+          continue;
+        }
         if (!stderr.includes("refusing to delete last snapshot of snapshot group")) throw error;
         refusals++;
         comparisons++;
-        if (!throwsWouldRemoveAll(() => planRetention(snapshots, policy, { now }))) {
+        if (!throwsError(() => planRetention(snapshots, policy, { now }), RetentionWouldRemoveAllError)) {
           failures.push(`restic forget ${argv.join(" ")}: restic refused to empty a group, the engine did not`);
         }
         continue;
@@ -146,13 +158,16 @@ describe(`retention engine vs restic forget (seed ${SEED})`, () => {
       }
     }
     console.log(
-      `retention differential: ${comparisons} group×policy comparisons (${refusals} refusals) over ${POLICIES} ` +
-        `policies in ${((performance.now() - started) / 1000).toFixed(1)} s, ${failures.length} differences`,
+      `retention differential: ${comparisons} group×policy comparisons (${refusals} refusals, ${emptyPolicies} ` +
+        `empty policies refused) over ${runs} policies in ${((performance.now() - started) / 1000).toFixed(1)} s, ` +
+        `${failures.length} differences`,
     );
     console.log(
       `retention differential: reasons restic gave: ${[...reasonsSeen].map(([kind, count]) => `${kind} ×${count}`).join(", ")}`,
     );
     expect(failures.slice(0, 5), `seed ${SEED} (replay with RETENTION_SEED=${SEED})`).toEqual([]);
+    // The fixed zero policies alone give restic five "no policy" refusals to match.
+    expect(emptyPolicies).toBeGreaterThanOrEqual(5);
     // Not vacuous: at full size, every kind of rule was exercised (small replays may miss some).
     if (POLICIES < 30) return;
     for (const kind of ["last snapshot", "daily snapshot", "has tags", "within", "daily within"]) {
@@ -204,11 +219,11 @@ function tallyReason(tally: Map<string, number>, match: string): void {
   tally.set(kind, (tally.get(kind) ?? 0) + 1);
 }
 
-function throwsWouldRemoveAll(plan: () => unknown): boolean {
+function throwsError(plan: () => unknown, kind: new (...args: never[]) => Error): boolean {
   try {
     plan();
     return false;
   } catch (error) {
-    return error instanceof RetentionWouldRemoveAllError;
+    return error instanceof kind;
   }
 }

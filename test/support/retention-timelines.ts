@@ -179,7 +179,33 @@ function randomDuration(random: Random): { text: string; zero: boolean } {
 }
 
 /** A random `restic forget` retention command line with at least one active rule, and its grouping. */
+/**
+ * Policies every run compares whatever the seed: rules of zero (which restic refuses as "no policy"), zero
+ * mixed with real rules, and unlimited.
+ */
+export const FIXED_POLICY_ARGVS: readonly (readonly string[])[] = [
+  ["--keep-last", "0"],
+  ["--keep-daily", "0"],
+  ["--keep-within", "0d"],
+  ["--keep-within-daily", "0d0h"],
+  ["-l", "0", "-H", "0", "-d", "0", "-w", "0", "-m", "0", "-y", "0", "--keep-within", "0y0m0d0h"],
+  ["--keep-daily", "0", "--keep-weekly", "1"],
+  ["--keep-last", "0", "--keep-within", "2d"],
+  ["--keep-last", "unlimited"],
+  ["--keep-yearly", "unlimited", "--keep-daily", "0", "--group-by", "host"],
+  ["--keep-within", "0d", "--keep-tag", "daily", "--group-by", "host,tags"],
+];
+
 export function generatePolicyArgv(random: Random): string[] {
+  // Now and then every rule zero: restic refuses that as no policy at all.
+  if (chance(random, 0.05)) {
+    const argv: string[] = [];
+    for (const [long, short] of COUNT_FLAGS)
+      if (chance(random, 0.4)) argv.push(chance(random, 0.5) ? long : short, "0");
+    for (const flag of WITHIN_FLAGS) if (chance(random, 0.2)) argv.push(flag, pick(random, ["0d", "0h", "0y0m0d0h"]));
+    if (argv.length === 0) argv.push("--keep-last", "0");
+    return [...argv, "--group-by", pick(random, GROUPINGS)];
+  }
   // Now and then keep-tag alone, which can leave a group with nothing: restic then refuses the whole run.
   if (chance(random, 0.05)) {
     return ["--keep-tag", pick(random, TAG_VOCABULARY), "--group-by", pick(random, GROUPINGS)];

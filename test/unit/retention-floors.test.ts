@@ -141,6 +141,42 @@ describe("safety floors over a restic policy", () => {
     expect(plan.remove).toEqual([]);
   });
 
+  it.each([
+    ["--keep-last 0", { keepLast: 0 }],
+    ["--keep-daily 0", { keepDaily: 0 }],
+    ["--keep-within 0d", { keepWithin: "0d" }],
+    ["every count 0 and within 0d0h", { keepLast: 0, keepHourly: 0, keepYearly: 0, keepWithinDaily: "0d0h" }],
+    ["an empty keep-tag list", { keepTags: [] }],
+  ])("removes nothing under a policy of zeros (%s), floors or not, as restic refuses it", (_, policy) => {
+    for (const withFloors of [floors(), null]) {
+      const plan = planSource({
+        source: "db",
+        kind: "dumpset",
+        entries: dailySets(5),
+        policy,
+        floors: withFloors,
+        now,
+      });
+      expect(plan.status).toBe("NO_POLICY");
+      expect(plan.refusal).toBe("no policy was specified, no snapshots will be removed");
+      expect(plan.remove).toEqual([]);
+      expect(plan.keep).toHaveLength(5);
+    }
+  });
+
+  it("refuses a policy that would keep none of a source's backups even without floors", () => {
+    const plan = planSource({
+      source: "db",
+      kind: "dumpset",
+      entries: dailySets(4),
+      policy: { keepTags: [["no-such-tag"]] },
+      floors: null,
+      now,
+    });
+    expect(plan.status).toBe("REFUSED");
+    expect(plan.refusal).toMatch(/refusing to delete last snapshot of source db/);
+  });
+
   it("prints in the shape of restic forget --json and diffs against the previous plan", () => {
     const entries = dailySets(6);
     const first = planSource({
