@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { build } from "esbuild";
 import { REPOSITORY_ROOT } from "../cli/local/paths";
+import type { Deployment } from "../shared/contracts/deployment";
 
 const run = promisify(execFile);
 
@@ -26,6 +27,8 @@ export interface BenchResult {
 
 export interface BenchContext {
   endpoint: string;
+  /** The provisioned local deployment the benchmark runs against. */
+  deployment: Deployment;
   bucket: string;
   table: string;
   queueUrl: string;

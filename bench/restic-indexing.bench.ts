@@ -1,9 +1,9 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { EventPump, type QueueHandler } from "../cli/local/event-pump";
-import { DynamoRepositoryStore } from "../shared/catalog/dynamo-repositories";
+import { localClients } from "../cli/local/clients";
+import { startLocalHandlers } from "../cli/local/handlers";
+import { DynamoRepositoryStore } from "../shared/catalog/dynamo/repository-store";
 import { silentLog } from "../shared/log";
 import { decodeUnpackedFile, encodeUnpackedFile, resticFileId } from "../shared/restic/files";
 import { openRepository } from "../shared/restic/keys";
@@ -93,18 +93,14 @@ export const resticIndexing: Benchmark = {
       health: null,
       verification: null,
     });
-    process.env.CATALOG_TABLE_NAME = context.table;
-    process.env.BACKUP_BUCKET_NAME = context.bucket;
     process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
     process.env.POWERTOOLS_METRICS_DISABLED = "true";
-    const { handler } = (await import("../functions/indexer")) as { handler: QueueHandler };
-    const pump = new EventPump({
-      sqs: new SQSClient({}),
-      queueUrl: context.queueUrl,
-      handler,
-      functionName: "indexer",
+    const { pump } = startLocalHandlers({
+      deployment: context.deployment,
       region: "us-east-1",
+      clients: localClients({ endpoint: context.endpoint, region: "us-east-1" }),
       log: silentLog,
+      run: false,
     });
     context.log(`indexing ${SNAPSHOTS} snapshots through the queue ...`);
     const indexStarted = performance.now();

@@ -33,6 +33,7 @@ try {
       console.log(`\n${benchmark.name}`);
       const measured = await benchmark.run({
         endpoint: emulator.endpoint,
+        deployment,
         bucket: deployment.bucket,
         table: deployment.table,
         queueUrl: deployment.queueUrl as string,

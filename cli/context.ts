@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from "commander";
-import type { Deployment } from "../shared/deployment";
+import type { Deployment } from "../shared/contracts/deployment";
 import { type DeploymentFlags, resolveDeployment, useDeployment } from "./deployment";
 
 /** Resolves the deployment from the command's global flags and points the SDK at it. */

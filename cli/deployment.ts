@@ -6,7 +6,7 @@ import {
   DeploymentSchema,
   LocalStackFileSchema,
   STACK_OUTPUTS,
-} from "../shared/deployment";
+} from "../shared/contracts/deployment";
 import { ConfigurationError, describeError } from "../shared/errors";
 import { parseJsonWith } from "../shared/validation";
 

@@ -2,7 +2,7 @@ import { ArnFormat, Stack, Token } from "aws-cdk-lib";
 import type { ITableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
-import { CATALOG_INDEXES } from "../shared/catalog/table-definition";
+import { CATALOG_INDEXES } from "../shared/contracts/catalog-table";
 import { resticSecretPrefix } from "../shared/restic/repository";
 
 /**

@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
-import { STACK_OUTPUTS } from "../shared/deployment";
+import { STACK_OUTPUTS } from "../shared/contracts/deployment";
 import { Catalog } from "./constructs/catalog";
 import { HostAccess } from "./constructs/host-access";
 import { Ingest } from "./constructs/ingest";

@@ -12,8 +12,8 @@ export function registerBucketCommands(program: Command): void {
     .option("--json", "print JSON for scripts")
     .action(async (options: { repair?: boolean; json?: boolean }, command: Command) => {
       const deployment = await deploymentFor(command);
-      const { auditBucket } = await import("../../shared/bucket-audit");
-      const { parseIntendedEncryption } = await import("../../shared/storage-policy");
+      const { auditBucket } = await import("../../shared/bucket/audit");
+      const { parseIntendedEncryption } = await import("../../shared/contracts/storage-policy");
       const report = await auditBucket(
         await s3Client(),
         deployment.bucket,

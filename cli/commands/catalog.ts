@@ -141,7 +141,7 @@ async function selectBackups(store: CatalogStore, options: ListOptions, command:
   } else {
     // --group-by alone: every snapshot of every registered restic repository, as restic snapshots shows one repository's.
     const deployment = await deploymentFor(command);
-    const { DynamoRepositoryStore } = await import("../../shared/catalog/dynamo-repositories");
+    const { DynamoRepositoryStore } = await import("../../shared/catalog/dynamo/repository-store");
     const repositories = await new DynamoRepositoryStore(await dynamoClient(), deployment.table).list();
     candidates = (await Promise.all(repositories.map((r) => store.listByRepository(r.name, { limit: reach })))).flat();
   }
@@ -208,7 +208,7 @@ function displayId(id: string): string {
 async function findByShortId(store: CatalogStore, id: string, command: Command): Promise<BackupEntry | undefined> {
   if (!/^[0-9a-f]{4,63}$/.test(id)) return undefined;
   const deployment = await deploymentFor(command);
-  const { DynamoRepositoryStore } = await import("../../shared/catalog/dynamo-repositories");
+  const { DynamoRepositoryStore } = await import("../../shared/catalog/dynamo/repository-store");
   const repositories = await new DynamoRepositoryStore(await dynamoClient(), deployment.table).list();
   const matches = (await Promise.all(repositories.map((r) => store.listByRepository(r.name, { limit: 10_000 }))))
     .flat()
@@ -220,7 +220,7 @@ async function findByShortId(store: CatalogStore, id: string, command: Command):
 
 async function catalogStore(command: Command): Promise<CatalogStore> {
   const deployment = await deploymentFor(command);
-  const { DynamoCatalogStore } = await import("../../shared/catalog/dynamo-store");
+  const { DynamoCatalogStore } = await import("../../shared/catalog/dynamo/catalog-store");
   return new DynamoCatalogStore(await dynamoClient(), deployment.table);
 }
 

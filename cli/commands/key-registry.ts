@@ -57,13 +57,13 @@ async function withRegistry<T>(
   command: Command,
   run: (context: {
     secrets: import("@aws-sdk/client-secrets-manager").SecretsManagerClient;
-    keyring: import("../../shared/catalog/keyring").DynamoKeyring;
+    keyring: import("../../shared/catalog/dynamo/keyring").DynamoKeyring;
     secretName: string;
   }) => Promise<T>,
 ): Promise<T> {
   const deployment = await deploymentFor(command);
   const { masterKeySecretName } = await import("../operator/key-escrow");
-  const { DynamoKeyring } = await import("../../shared/catalog/keyring");
+  const { DynamoKeyring } = await import("../../shared/catalog/dynamo/keyring");
   return run({
     secrets: await secretsClient(),
     keyring: new DynamoKeyring(await dynamoClient(), deployment.table),

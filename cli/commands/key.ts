@@ -25,7 +25,7 @@ export function registerKeyCommands(program: Command): Command {
     .action(async (options: { shares: number; threshold: number; out: string; json?: boolean }, command: Command) => {
       const deployment = await deploymentFor(command);
       const { splitCurrentMasterKey } = await import("../operator/key-escrow");
-      const { describeMasterKey } = await import("../../shared/key-escrow");
+      const { describeMasterKey } = await import("../../shared/keys/escrow");
       const report = await splitCurrentMasterKey(
         { shares: options.shares, threshold: options.threshold, directory: options.out },
         deployment,
@@ -73,7 +73,7 @@ export function registerKeyCommands(program: Command): Command {
         if (deployment && stored) {
           // The stored key is now the current version: the keyring must know it before the next set arrives.
           const { registerHeldKeys } = await import("../operator/key-registry");
-          const { DynamoKeyring } = await import("../../shared/catalog/keyring");
+          const { DynamoKeyring } = await import("../../shared/catalog/dynamo/keyring");
           await registerHeldKeys(
             await secretsClient(),
             new DynamoKeyring(await dynamoClient(), deployment.table),

@@ -210,7 +210,7 @@ function integritySummary(repository: { verification: { openMismatches: Record<s
 }
 
 async function operatorClients(table: string): Promise<OperatorClients> {
-  const { DynamoRepositoryStore } = await import("../../shared/catalog/dynamo-repositories");
+  const { DynamoRepositoryStore } = await import("../../shared/catalog/dynamo/repository-store");
   return {
     s3: await s3Client(),
     secrets: await secretsClient(),

@@ -202,7 +202,7 @@ export function registerRetentionCommands(program: Command): void {
       const scope = options.source
         ? { kind: "source" as const, source: options.source }
         : { kind: "repository" as const, repository: options.repo as string };
-      const { DynamoRetentionStore } = await import("../../shared/catalog/dynamo-retention");
+      const { DynamoRetentionStore } = await import("../../shared/catalog/dynamo/retention-store");
       const { dynamoClient } = await import("../aws");
       await new DynamoRetentionStore(await dynamoClient(), deployment.table).putSettings(scope, settings);
       console.log(
@@ -266,7 +266,7 @@ export function registerRetentionCommands(program: Command): void {
     .option("--json", "print JSON for scripts")
     .action(async (options: { limit: number; json?: boolean }, command: Command) => {
       const deployment = await deploymentFor(command);
-      const { DynamoAlertStore } = await import("../../shared/catalog/alerts");
+      const { DynamoAlertStore } = await import("../../shared/catalog/dynamo/alert-store");
       const { dynamoClient } = await import("../aws");
       const alerts = await new DynamoAlertStore(await dynamoClient(), deployment.table).recent(options.limit);
       if (options.json) return printJson({ alerts });

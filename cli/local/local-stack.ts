@@ -1,20 +1,17 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { DynamoKeyring } from "../../shared/catalog/keyring";
-import type { Deployment, LocalStackFile } from "../../shared/deployment";
+import { openCatalog } from "../../shared/catalog/dynamo/open";
+import type { Deployment, LocalStackFile } from "../../shared/contracts/deployment";
+import type { HeldKey } from "../../shared/keys/master-key";
 import type { Log } from "../../shared/log";
-import type { HeldKey } from "../../shared/master-key";
 import { useDeployment } from "../deployment";
 import { masterKeySecretName } from "../operator/key-escrow";
 import { registerHeldKeys } from "../operator/key-registry";
+import { localClients } from "./clients";
 import { LOCAL_REGION } from "./defaults";
-import { EventPump, type QueueHandler } from "./event-pump";
+import { type LocalHandlers, startLocalHandlers } from "./handlers";
 import { type RunningEmulator, startEmulator } from "./moto";
 import { provision, resourceNames } from "./provision";
-import { LocalScheduler, type ScheduledHandler } from "./scheduler";
 
 export interface LocalStackOptions {
   port?: number;
@@ -31,8 +28,7 @@ export interface LocalStack {
   /** The master keys the stack holds, already registered, so ingest flags sets made with any other key. */
   heldKeys: HeldKey[];
   emulator: RunningEmulator;
-  pump: EventPump;
-  scheduler: LocalScheduler;
+  handlers: LocalHandlers;
   stop(): Promise<void>;
 }
 
@@ -47,44 +43,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   try {
     const names = resourceNames(options.prefix ?? "restorable-local");
+    // The CLI in this process (key registration below) finds the stack as any CLI would.
     useDeployment({ region: LOCAL_REGION, endpoint: emulator.endpoint, bucket: names.bucket, table: names.table });
-    const deployment = { ...(await provision(names, LOCAL_REGION)), endpoint: emulator.endpoint };
+    const clients = localClients({ endpoint: emulator.endpoint, region: LOCAL_REGION });
+    const deployment = { ...(await provision(names, LOCAL_REGION, clients)), endpoint: emulator.endpoint };
     // A deployed stack needs `restorable key register` once; the local stack is ready to use as it starts.
     const heldKeys = await registerHeldKeys(
-      new SecretsManagerClient({}),
-      new DynamoKeyring(new DynamoDBClient({}), deployment.table),
+      clients.secrets,
+      openCatalog(clients.dynamo, deployment.table).keyring,
       masterKeySecretName(deployment),
       new Date(),
     );
-
-    // The handlers read their configuration from the environment, as in Lambda.
-    process.env.CATALOG_TABLE_NAME = deployment.table;
-    process.env.BACKUP_BUCKET_NAME = deployment.bucket;
-    process.env.INGEST_QUEUE_URL = deployment.queueUrl;
-    process.env.BUCKET_ENCRYPTION = "AES256";
-    process.env.EXPECT_TLS_ONLY_POLICY = "false";
     process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
-    const { handler } = (await import("../../functions/indexer")) as { handler: QueueHandler };
-    const scheduler = new LocalScheduler(
-      {
-        verifier: (await import("../../functions/verifier")).handler as ScheduledHandler,
-        reconciler: (await import("../../functions/reconciler")).handler as ScheduledHandler,
-        retention: (await import("../../functions/retention")).handler as ScheduledHandler,
-        bucketAudit: (await import("../../functions/bucket-audit")).handler as ScheduledHandler,
-      },
-      options.log,
-    );
-    scheduler.start();
-
-    const pump = new EventPump({
-      sqs: new SQSClient({}),
-      queueUrl: deployment.queueUrl as string,
-      handler,
-      functionName: "indexer",
-      region: LOCAL_REGION,
-      log: options.log,
-    });
-    pump.start();
+    const handlers = startLocalHandlers({ deployment, region: LOCAL_REGION, clients, log: options.log, run: true });
 
     if (options.stateFile) {
       const state: LocalStackFile = {
@@ -101,11 +72,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       deployment,
       heldKeys,
       emulator,
-      pump,
-      scheduler,
+      handlers,
       async stop() {
-        scheduler.stop();
-        await pump.stop();
+        await handlers.stop();
         if (options.stateFile) await rm(options.stateFile, { force: true });
         await emulator.stop();
       },

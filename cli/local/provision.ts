@@ -1,9 +1,4 @@
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  ResourceInUseException,
-  waitUntilTableExists,
-} from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, ResourceInUseException, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
 import {
   CreateBucketCommand,
   PutBucketEncryptionCommand,
@@ -11,15 +6,15 @@ import {
   PutBucketNotificationConfigurationCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
-  S3Client,
 } from "@aws-sdk/client-s3";
-import { CreateSecretCommand, ResourceExistsException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { CATALOG_TABLE_DEFINITION } from "../../shared/catalog/table-definition";
-import type { Deployment } from "../../shared/deployment";
-import { INDEXER_TIMEOUT_SECONDS, INGEST_MAX_RECEIVE_COUNT, INGEST_NOTIFICATIONS } from "../../shared/ingest/wiring";
-import { generateMasterKey } from "../../shared/master-key";
-import { LIFECYCLE_RULES, PUBLIC_ACCESS_BLOCK } from "../../shared/storage-policy";
+import { CreateSecretCommand, ResourceExistsException } from "@aws-sdk/client-secrets-manager";
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { CATALOG_TABLE_DEFINITION } from "../../shared/contracts/catalog-table";
+import type { Deployment } from "../../shared/contracts/deployment";
+import { INGEST_NOTIFICATIONS, INGEST_QUEUE } from "../../shared/contracts/ingest";
+import { LIFECYCLE_RULES, PUBLIC_ACCESS_BLOCK } from "../../shared/contracts/storage-policy";
+import { generateMasterKey } from "../../shared/keys/master-key";
+import { type LocalClients, localClients } from "./clients";
 
 export interface ResourceNames {
   bucket: string;
@@ -42,10 +37,12 @@ export function resourceNames(prefix: string): ResourceNames {
  * same definitions: table key schema and indexes, queue and dead-letter wiring, bucket
  * notifications. Used by the local stack and by integration tests. Idempotent.
  */
-export async function provision(names: ResourceNames, region: string): Promise<Deployment> {
-  const s3 = new S3Client({});
-  const dynamo = new DynamoDBClient({});
-  const sqs = new SQSClient({});
+export async function provision(
+  names: ResourceNames,
+  region: string,
+  clients: Pick<LocalClients, "s3" | "dynamo" | "sqs" | "secrets"> = localClients({ region }),
+): Promise<Deployment> {
+  const { s3, dynamo, sqs } = clients;
 
   await s3.send(new CreateBucketCommand({ Bucket: names.bucket })).catch(ignore("BucketAlreadyOwnedByYou"));
   await s3.send(
@@ -99,16 +96,22 @@ export async function provision(names: ResourceNames, region: string): Promise<D
     });
   await waitUntilTableExists({ client: dynamo, maxWaitTime: 60 }, { TableName: names.table });
 
-  const deadLetter = await sqs.send(new CreateQueueCommand({ QueueName: names.deadLetterQueue }));
+  const deadLetter = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: names.deadLetterQueue,
+      Attributes: { MessageRetentionPeriod: String(INGEST_QUEUE.retentionDays * 86_400) },
+    }),
+  );
   const deadLetterArn = await queueArn(sqs, deadLetter.QueueUrl as string);
   const queue = await sqs.send(
     new CreateQueueCommand({
       QueueName: names.queue,
       Attributes: {
-        VisibilityTimeout: String(INDEXER_TIMEOUT_SECONDS),
+        VisibilityTimeout: String(INGEST_QUEUE.visibilityTimeoutSeconds),
+        MessageRetentionPeriod: String(INGEST_QUEUE.retentionDays * 86_400),
         RedrivePolicy: JSON.stringify({
           deadLetterTargetArn: deadLetterArn,
-          maxReceiveCount: INGEST_MAX_RECEIVE_COUNT,
+          maxReceiveCount: INGEST_QUEUE.maxReceiveCount,
         }),
       },
     }),
@@ -128,7 +131,7 @@ export async function provision(names: ResourceNames, region: string): Promise<D
   );
 
   const masterKeySecret = `restorable/${names.bucket}/master-key`;
-  await new SecretsManagerClient({})
+  await clients.secrets
     .send(
       new CreateSecretCommand({
         Name: masterKeySecret,

@@ -1,13 +1,13 @@
 import type { Context } from "aws-lambda";
+import { type ScheduledFunction, scheduleOf } from "../../shared/contracts/functions";
 import { describeError } from "../../shared/errors";
 import type { Log } from "../../shared/log";
-import { SCHEDULES, type ScheduledFunction } from "../../shared/schedules";
 
 export type ScheduledHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 /**
  * Fires the scheduled handlers in-process, as EventBridge would in AWS, at their local rates (see
- * shared/schedules.ts). A run still going when its next turn comes is not started twice.
+ * shared/contracts/functions.ts). A run still going when its next turn comes is not started twice.
  */
 export class LocalScheduler {
   private readonly timers: NodeJS.Timeout[] = [];
@@ -20,7 +20,7 @@ export class LocalScheduler {
 
   start(): void {
     for (const [name, handler] of Object.entries(this.handlers) as [ScheduledFunction, ScheduledHandler][]) {
-      const timer = setInterval(() => void this.run(name, handler), SCHEDULES[name].localEverySeconds * 1000);
+      const timer = setInterval(() => void this.run(name, handler), scheduleOf(name).localEverySeconds * 1000);
       timer.unref();
       this.timers.push(timer);
     }

@@ -7,7 +7,7 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import type { Deployment } from "../../shared/deployment";
+import type { Deployment } from "../../shared/contracts/deployment";
 import { ConfigurationError } from "../../shared/errors";
 import {
   combineShares,
@@ -19,8 +19,8 @@ import {
   serializeShareFile,
   shareFileName,
   splitMasterKey,
-} from "../../shared/key-escrow";
-import { MasterKeyError, masterKeyFingerprint, masterKeyId, parseMasterKeySecret } from "../../shared/master-key";
+} from "../../shared/keys/escrow";
+import { MasterKeyError, masterKeyFingerprint, masterKeyId, parseMasterKeySecret } from "../../shared/keys/master-key";
 
 /** What the operator is told about a split: where the shares went and which key they hold, never the key. */
 export interface SplitReport {

@@ -5,7 +5,7 @@ import {
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import type { DynamoKeyring } from "../../shared/catalog/keyring";
+import type { DynamoKeyring } from "../../shared/catalog/dynamo/keyring";
 import { InvalidInputError } from "../../shared/errors";
 import {
   type HeldKey,
@@ -14,7 +14,7 @@ import {
   masterKeyFingerprint,
   masterKeyId,
   parseMasterKeySecret,
-} from "../../shared/master-key";
+} from "../../shared/keys/master-key";
 import { parseWith } from "../../shared/validation";
 
 /**

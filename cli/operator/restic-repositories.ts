@@ -7,11 +7,11 @@ import {
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { DynamoRepositoryStore } from "../../shared/catalog/dynamo-repositories";
-import type { Deployment } from "../../shared/deployment";
+import type { DynamoRepositoryStore } from "../../shared/catalog/dynamo/repository-store";
+import type { Deployment } from "../../shared/contracts/deployment";
+import { RepositoryNameSchema, resticRepositoryPrefix } from "../../shared/contracts/layout";
 import { ConfigurationError, InvalidInputError } from "../../shared/errors";
 import { enqueueNotifications } from "../../shared/ingest/enqueue";
-import { RepositoryNameSchema, resticRepositoryPrefix } from "../../shared/layout";
 import { WrongPasswordError } from "../../shared/restic/errors";
 import { openRepository } from "../../shared/restic/keys";
 import {

@@ -8,6 +8,14 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } 
 import { create as createTar } from "tar";
 import { isMissingObject } from "../../shared/aws/s3-errors";
 import {
+  ComponentNameSchema,
+  commitRequestKey,
+  componentKey,
+  makeSetId,
+  manifestKey,
+  SourceNameSchema,
+} from "../../shared/contracts/layout";
+import {
   checksumPathToName,
   HOST_CHECKSUMS_FILE,
   HOST_MANIFEST_FILE,
@@ -23,14 +31,6 @@ import {
   SetManifestSchema,
 } from "../../shared/dumpset/manifest";
 import { RestorableError } from "../../shared/errors";
-import {
-  ComponentNameSchema,
-  commitRequestKey,
-  componentKey,
-  makeSetId,
-  manifestKey,
-  SourceNameSchema,
-} from "../../shared/layout";
 import { parseJsonWith, parseWith } from "../../shared/validation";
 import { PROGRAM_VERSION } from "../version";
 import { type UploadedObject, uploadHashing } from "./hashing-upload";

@@ -1,7 +1,7 @@
 import { RemovalPolicy } from "aws-cdk-lib";
 import { AttributeType, Billing, TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
-import { CATALOG_TABLE_DEFINITION } from "../../shared/catalog/table-definition";
+import { CATALOG_TABLE_DEFINITION } from "../../shared/contracts/catalog-table";
 
 const string = (name: string) => ({ name, type: AttributeType.STRING });
 

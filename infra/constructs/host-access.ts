@@ -3,8 +3,8 @@ import { ManagedPolicy, PolicyDocument } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
-import { dumpSetHostStatements, policyDocument, resticHostStatements } from "../../shared/host-access";
-import { SourceNameSchema } from "../../shared/layout";
+import { dumpSetHostStatements, policyDocument, resticHostStatements } from "../../shared/contracts/host-access";
+import { SourceNameSchema } from "../../shared/contracts/layout";
 
 export interface HostAccessProps {
   bucket: IBucket;

@@ -1,17 +1,14 @@
 import { Duration, Stack, Validations } from "aws-cdk-lib";
 import type { ITableV2 } from "aws-cdk-lib/aws-dynamodb";
+import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { EventType, type IBucket } from "aws-cdk-lib/aws-s3";
 import { SqsDestination } from "aws-cdk-lib/aws-s3-notifications";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import {
-  INDEXER_TIMEOUT_SECONDS,
-  INGEST_BATCH_SIZE,
-  INGEST_MAX_RECEIVE_COUNT,
-  INGEST_NOTIFICATIONS,
-} from "../../shared/ingest/wiring";
-import { INCOMING_PREFIX, MANIFEST_NAME, SETS_PREFIX } from "../../shared/layout";
+import { FUNCTIONS } from "../../shared/contracts/functions";
+import { INGEST_NOTIFICATIONS, INGEST_QUEUE } from "../../shared/contracts/ingest";
+import { INCOMING_PREFIX, MANIFEST_NAME, SETS_PREFIX } from "../../shared/contracts/layout";
 import {
   grantCatalogAccess,
   grantObjectActions,
@@ -20,7 +17,7 @@ import {
   objectPatternFinding,
   objectWildcardFinding,
 } from "../grants";
-import { RestorableFunction } from "./restorable-function";
+import { restorableFunction } from "./restorable-function";
 
 const S3_EVENT_TYPES: Record<string, EventType> = {
   "s3:ObjectCreated:*": EventType.OBJECT_CREATED,
@@ -28,30 +25,31 @@ const S3_EVENT_TYPES: Record<string, EventType> = {
 };
 
 export interface IngestProps {
-  bucket: IBucket;
-  table: ITableV2;
+  /** The backup bucket whose events are indexed. */
+  readonly bucket: IBucket;
+  /** The catalog table the indexer writes. */
+  readonly table: ITableV2;
 }
 
 /** Bucket events → queue (with a dead-letter queue) → indexer Lambda → catalog. */
 export class Ingest extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
-  readonly indexer: RestorableFunction;
+  readonly indexer: LambdaFunction;
 
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
     this.deadLetterQueue = new Queue(this, "DeadLetters", {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.days(INGEST_QUEUE.retentionDays),
     });
     this.queue = new Queue(this, "Events", {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // AWS recommends six times the function timeout, so retries of a slow batch do not overlap.
-      visibilityTimeout: Duration.seconds(INDEXER_TIMEOUT_SECONDS * 6),
-      retentionPeriod: Duration.days(14),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: INGEST_MAX_RECEIVE_COUNT },
+      visibilityTimeout: Duration.seconds(INGEST_QUEUE.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.days(INGEST_QUEUE.retentionDays),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: INGEST_QUEUE.maxReceiveCount },
     });
     for (const notification of INGEST_NOTIFICATIONS) {
       for (const event of notification.events) {
@@ -63,19 +61,15 @@ export class Ingest extends Construct {
 
     acknowledgeNotificationsHandler(this);
 
-    this.indexer = new RestorableFunction(this, "Indexer", {
-      handler: "indexer",
-      description: "Indexes dump sets and restic snapshots into the catalog as they arrive",
-      timeout: Duration.seconds(INDEXER_TIMEOUT_SECONDS),
-      environment: {
-        CATALOG_TABLE_NAME: props.table.tableName,
-        BACKUP_BUCKET_NAME: props.bucket.bucketName,
-      },
+    const contract = FUNCTIONS.indexer;
+    this.indexer = restorableFunction(this, "Indexer", {
+      contract,
+      settings: { catalogTable: props.table.tableName, backupBucket: props.bucket.bucketName },
     });
     this.indexer.addEventSource(
       new SqsEventSource(this.queue, {
-        batchSize: INGEST_BATCH_SIZE,
-        maxBatchingWindow: Duration.seconds(5),
+        batchSize: contract.trigger.batchSize,
+        maxBatchingWindow: Duration.seconds(contract.trigger.maxBatchingWindowSeconds),
         reportBatchItemFailures: true,
       }),
     );

@@ -1,13 +1,14 @@
 import { Duration, Validations } from "aws-cdk-lib";
 import type { ITableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
-import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { LambdaFunction as LambdaTarget } from "aws-cdk-lib/aws-events-targets";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { PLANS_PREFIX, RESTIC_PREFIX, SETS_PREFIX } from "../../shared/layout";
-import { SCHEDULES, type ScheduledFunction } from "../../shared/schedules";
+import { FUNCTIONS, type ScheduledFunction, type SettingValues, scheduleOf } from "../../shared/contracts/functions";
+import { PLANS_PREFIX, RESTIC_PREFIX, SETS_PREFIX } from "../../shared/contracts/layout";
 import {
   grantCatalogAccess,
   grantObjectActions,
@@ -16,26 +17,35 @@ import {
   objectPatternFinding,
   objectWildcardFinding,
 } from "../grants";
-import { RestorableFunction } from "./restorable-function";
+import { restorableFunction } from "./restorable-function";
 
 export interface ScheduledProps {
-  bucket: IBucket;
-  table: ITableV2;
-  ingestQueue: IQueue;
-  /** The bucket's default encryption, as the audit expects it (shared/storage-policy.ts). */
-  intendedEncryption: string;
+  /** The backup bucket. */
+  readonly bucket: IBucket;
+  /** The catalog table. */
+  readonly table: ITableV2;
+  /** Where the reconciler hands the indexer what no event reported. */
+  readonly ingestQueue: IQueue;
+  /** The bucket's default encryption, as the audit expects it (shared/contracts/storage-policy.ts). */
+  readonly intendedEncryption: string;
+  /**
+   * What the bucket audit does with drift: put it back, or only alert.
+   * @default "repair"
+   */
+  readonly auditMode?: "repair" | "report";
 }
 
 /** The Lambdas EventBridge runs on a schedule, each with only the grants it needs. */
 export class Scheduled extends Construct {
-  readonly verifier: RestorableFunction;
-  readonly reconciler: RestorableFunction;
-  readonly retention: RestorableFunction;
-  readonly bucketAudit: RestorableFunction;
+  readonly verifier: LambdaFunction;
+  readonly reconciler: LambdaFunction;
+  readonly retention: LambdaFunction;
+  readonly bucketAudit: LambdaFunction;
 
   constructor(scope: Construct, id: string, props: ScheduledProps) {
     super(scope, id);
-    this.verifier = this.scheduledFunction("Verifier", "verifier", Duration.minutes(15), props);
+    const common = { catalogTable: props.table.tableName, backupBucket: props.bucket.bucketName };
+    this.verifier = this.scheduledFunction("Verifier", "verifier", common);
     grantObjectRead(props.bucket, this.verifier, [RESTIC_PREFIX]);
     grantCatalogAccess(props.table, this.verifier, "read-write");
     Validations.of(this.verifier.role as Construct).acknowledge({
@@ -44,8 +54,9 @@ export class Scheduled extends Construct {
         "The verifier hashes every data and index file of every repository; their names are not known in advance.",
     });
 
-    this.reconciler = this.scheduledFunction("Reconciler", "reconciler", Duration.minutes(5), props, {
-      INGEST_QUEUE_URL: props.ingestQueue.queueUrl,
+    this.reconciler = this.scheduledFunction("Reconciler", "reconciler", {
+      ...common,
+      ingestQueueUrl: props.ingestQueue.queueUrl,
     });
     grantObjectRead(props.bucket, this.reconciler, [RESTIC_PREFIX]);
     grantCatalogAccess(props.table, this.reconciler, "read");
@@ -55,7 +66,7 @@ export class Scheduled extends Construct {
       reason: "The reconciler lists every repository's snapshots/ folder; repositories are registered at run time.",
     });
 
-    this.retention = this.scheduledFunction("Retention", "retention", Duration.minutes(15), props);
+    this.retention = this.scheduledFunction("Retention", "retention", common);
     grantObjectRead(props.bucket, this.retention, [SETS_PREFIX, RESTIC_PREFIX, PLANS_PREFIX]);
     grantCatalogAccess(props.table, this.retention, "read-write");
     const passwords = grantResticPasswordRead(props.bucket, this.retention);
@@ -77,9 +88,11 @@ export class Scheduled extends Construct {
       { id: passwords, reason: "Retention opens restic repositories to lock them; one secret per repository." },
     );
 
-    this.bucketAudit = this.scheduledFunction("BucketAudit", "bucketAudit", Duration.minutes(2), props, {
-      BUCKET_ENCRYPTION: props.intendedEncryption,
-      AUDIT_MODE: "repair",
+    this.bucketAudit = this.scheduledFunction("BucketAudit", "bucketAudit", {
+      ...common,
+      bucketEncryption: props.intendedEncryption,
+      auditMode: props.auditMode ?? "repair",
+      expectTlsOnlyPolicy: "true",
     });
     grantCatalogAccess(props.table, this.bucketAudit, "read-write");
     this.bucketAudit.addToRolePolicy(
@@ -100,28 +113,15 @@ export class Scheduled extends Construct {
     );
   }
 
-  private scheduledFunction(
+  private scheduledFunction<N extends ScheduledFunction>(
     id: string,
-    name: ScheduledFunction,
-    timeout: Duration,
-    props: ScheduledProps,
-    environment: Record<string, string> = {},
-  ): RestorableFunction {
-    const schedule = SCHEDULES[name];
-    const fn = new RestorableFunction(this, id, {
-      handler: schedule.handler,
-      description: schedule.description,
-      timeout,
-      memorySize: 1024,
-      environment: {
-        CATALOG_TABLE_NAME: props.table.tableName,
-        BACKUP_BUCKET_NAME: props.bucket.bucketName,
-        ...environment,
-      },
-    });
+    name: N,
+    settings: SettingValues<(typeof FUNCTIONS)[N]>,
+  ): LambdaFunction {
+    const fn = restorableFunction(this, id, { contract: FUNCTIONS[name], settings });
     new Rule(this, `${id}Schedule`, {
-      schedule: Schedule.rate(Duration.minutes(schedule.everyMinutes)),
-      targets: [new LambdaFunction(fn, { retryAttempts: 2 })],
+      schedule: Schedule.rate(Duration.minutes(scheduleOf(name).everyMinutes)),
+      targets: [new LambdaTarget(fn, { retryAttempts: 2 })],
     });
     return fn;
   }

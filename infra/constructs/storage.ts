@@ -12,7 +12,7 @@ import {
   StorageClass,
 } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
-import { formatIntendedEncryption, LIFECYCLE_RULES } from "../../shared/storage-policy";
+import { formatIntendedEncryption, LIFECYCLE_RULES } from "../../shared/contracts/storage-policy";
 
 export interface ObjectLockSettings {
   /** GOVERNANCE can be lifted by an administrator with s3:BypassGovernanceRetention; COMPLIANCE by nobody. */

@@ -1,38 +1,10 @@
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
-import { type HeldKey, HeldKeySchema } from "../master-key";
-import { parseWith } from "../validation";
+import type { HeldKey } from "../keys/master-key";
 
-const KEY = { pk: "KEYRING", sk: "#KEYRING" };
-const ItemSchema = z.object({ keys: z.array(HeldKeySchema) });
-
-/**
- * Which master keys the service holds (every version of the master key secret), by id and
- * fingerprint only. The indexer reads it to flag sets made with a key that is no longer held;
- * it never needs the key material itself.
- */
-export class DynamoKeyring {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = DynamoDBDocumentClient.from(client);
-  }
-
-  async replace(keys: HeldKey[]): Promise<void> {
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...KEY, keys } }));
-  }
-
+/** Which master keys the service holds, by id and fingerprint (never the material). */
+export interface Keyring {
+  replace(keys: HeldKey[]): Promise<void>;
   /** undefined until someone has run `restorable key register`: then nothing can be judged. */
-  async held(): Promise<HeldKey[] | undefined> {
-    const result = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: KEY, ConsistentRead: true }),
-    );
-    return result.Item ? parseWith(ItemSchema, result.Item, "keyring item").keys : undefined;
-  }
+  held(): Promise<HeldKey[] | undefined>;
 }
 
 /** A warm Lambda reads the keyring once a minute, not per set. */
@@ -40,7 +12,7 @@ export class CachedKeyring {
   private cached: { ids: Set<string> | undefined; until: number } | undefined;
 
   constructor(
-    private readonly keyring: Pick<DynamoKeyring, "held">,
+    private readonly keyring: Pick<Keyring, "held">,
     private readonly ttlMs = 60_000,
   ) {}
 

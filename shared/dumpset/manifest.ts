@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ComponentNameSchema, SetIdSchema, SourceNameSchema } from "../layout";
+import { ComponentNameSchema, SetIdSchema, SourceNameSchema } from "../contracts/layout";
 
 export const MANIFEST_FORMAT = "restorable.dumpset/v1";
 

@@ -1,7 +1,7 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { isMissingObject, isPreconditionFailed } from "../aws/s3-errors";
-import { commitRequestKey, manifestKey } from "../layout";
-import type { IndexerDependencies, ObjectOutcome } from "./indexer";
+import { commitRequestKey, manifestKey } from "../contracts/layout";
+import type { IndexerDependencies, ObjectOutcome } from "./ports";
 
 /** A manifest is a few kilobytes; a commit request larger than this is not one. */
 const MAX_MANIFEST_BYTES = 1024 * 1024;

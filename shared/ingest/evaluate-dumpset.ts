@@ -2,10 +2,10 @@ import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, type S3Cl
 import { isMissingObject } from "../aws/s3-errors";
 import type { DumpSetEntry } from "../catalog/entry";
 import { mapConcurrently } from "../concurrency";
+import { componentKey, manifestKey, setIdTime } from "../contracts/layout";
 import { type SetManifest, SetManifestSchema } from "../dumpset/manifest";
 import { SHA256_TAG } from "../dumpset/object-tags";
 import { describeError, InvalidInputError } from "../errors";
-import { componentKey, manifestKey, setIdTime } from "../layout";
 import { parseJsonWith } from "../validation";
 
 /** A manifest is a few kilobytes; anything this large is not one of ours. */

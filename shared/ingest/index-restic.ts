@@ -5,31 +5,13 @@ import { describeError, InvalidInputError } from "../errors";
 import type { MasterKey } from "../restic/crypto";
 import { WrongPasswordError } from "../restic/errors";
 import { decodeSnapshot, ResticIdSchema, resticFileId, type Snapshot } from "../restic/files";
-import type { MasterKeyCache } from "../restic/key-cache";
 import { type ResticRepository, resticSourceName } from "../restic/repository";
 import { repositoryKeyFiles } from "../restic/s3-repository";
 import { parseResticTime } from "../restic/time";
-import type { IndexerDependencies, ObjectOutcome } from "./indexer";
+import type { IndexerDependencies, ObjectOutcome, ResticDependencies } from "./ports";
 
 /** restic snapshot files are a few KiB; anything this large is not one. */
 const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
-
-export interface RepositoryRegistry {
-  get(name: string): Promise<ResticRepository | undefined>;
-  setHealth(name: string, health: NonNullable<ResticRepository["health"]>): Promise<void>;
-}
-
-/** Where repository passwords come from (Secrets Manager, cached, in Lambda). */
-export interface PasswordSource {
-  /** `fresh` skips any cache: asked when the cached password no longer opens the repository. */
-  get(repository: ResticRepository, options?: { fresh?: boolean }): Promise<string | undefined>;
-}
-
-export interface ResticDependencies {
-  repositories: RepositoryRegistry;
-  passwords: PasswordSource;
-  keys: MasterKeyCache;
-}
 
 interface StoredSnapshot {
   bytes: Uint8Array;

@@ -1,44 +1,12 @@
-import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { isMissingObject } from "../aws/s3-errors";
-import type { CatalogStore } from "../catalog/store";
-import { type ClassifiedKey, classifyKey, manifestKey } from "../layout";
-import type { Log } from "../log";
+import { type ClassifiedKey, classifyKey, manifestKey } from "../contracts/layout";
 import { parseJsonWith } from "../validation";
 import { commitSet } from "./commit";
 import { evaluateDumpSet } from "./evaluate-dumpset";
-import { forgetResticSnapshot, indexResticSnapshot, type ResticDependencies } from "./index-restic";
+import { forgetResticSnapshot, indexResticSnapshot } from "./index-restic";
+import type { IndexerDependencies, ObjectOutcome, QueueMessage, ResticDependencies } from "./ports";
 import { decodeEventKey, isCreation, isRemoval, type S3EventRecord, S3NotificationMessageSchema } from "./s3-events";
-
-export interface IndexerDependencies {
-  s3: S3Client;
-  catalog: CatalogStore;
-  problems: ProblemRecorder;
-  keyring: KeyringReader;
-  bucket: string;
-  log: Log;
-  now: () => Date;
-}
-
-export interface KeyringReader {
-  /** Ids and fingerprints of the master keys the service holds; undefined when not registered yet. */
-  heldKeyIds(): Promise<Set<string> | undefined>;
-}
-
-export interface ProblemRecorder {
-  record(key: string, reason: string, at: Date): Promise<void>;
-}
-
-/** The parts of an SQS record the indexer reads. */
-export interface QueueMessage {
-  messageId: string;
-  body: string;
-}
-
-export type ObjectOutcome =
-  | { key: string; outcome: "recorded"; id: string; status: string }
-  | { key: string; outcome: "kept-existing"; id: string }
-  | { key: string; outcome: "ignored"; reason: string }
-  | { key: string; outcome: "problem"; reason: string };
 
 /**
  * Indexes one queue message. Bad objects (a malformed manifest, a missing component) are recorded in

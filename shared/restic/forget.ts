@@ -6,8 +6,8 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { isMissingObject } from "../aws/s3-errors";
+import { resticRepositoryPrefix } from "../contracts/layout";
 import { describeError, RestorableError } from "../errors";
-import { resticRepositoryPrefix } from "../layout";
 import type { MasterKey } from "./crypto";
 import { decodeConfig, decodeLock, encodeLock, isStaleLock, type Lock, resticFileId } from "./files";
 import { formatResticTime } from "./time";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RepositoryNameSchema, resticRepositoryPrefix } from "../layout";
+import { RepositoryNameSchema, resticRepositoryPrefix } from "../contracts/layout";
 
 /** How snapshots are grouped into sources, as restic's `--group-by`: each group is a source of its own. */
 export const GroupByFieldSchema = z.enum(["host", "paths", "tags"]);

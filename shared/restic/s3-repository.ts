@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { resticRepositoryPrefix } from "../layout";
+import { resticRepositoryPrefix } from "../contracts/layout";
 
 /** A repository's key files, read from the bucket one at a time (only as many as it takes to open one). */
 export async function* repositoryKeyFiles(s3: S3Client, bucket: string, repository: string): AsyncIterable<Uint8Array> {

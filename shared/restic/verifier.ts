@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { isMissingObject } from "../aws/s3-errors";
 import { mapConcurrently } from "../concurrency";
-import { resticRepositoryPrefix } from "../layout";
+import { resticRepositoryPrefix } from "../contracts/layout";
 import type { Log } from "../log";
 import type { ResticRepository, VerificationRun, VerificationState } from "./repository";
 

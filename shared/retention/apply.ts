@@ -1,38 +1,27 @@
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { isMissingObject } from "../aws/s3-errors";
-import type { Alert } from "../catalog/alerts";
-import type { PlanPointer } from "../catalog/dynamo-retention";
+import type { AlertStore } from "../catalog/alerts";
 import type { BackupEntry } from "../catalog/entry";
 import type { CatalogStore } from "../catalog/store";
+import { planKey } from "../contracts/layout";
 import { describeError } from "../errors";
-import type { PasswordSource } from "../ingest/index-restic";
-import { planKey } from "../layout";
 import type { Log } from "../log";
 import { forgetSnapshots, RepositoryLockedError } from "../restic/forget";
 import type { MasterKeyCache } from "../restic/key-cache";
-import type { ResticRepository } from "../restic/repository";
+import type { PasswordSource, RepositoryRegistry } from "../restic/ports";
 import { repositoryKeyFiles } from "../restic/s3-repository";
 import type { GroupBy, RetentionPolicy } from "./policy";
-import {
-  defaultSettingsFor,
-  effectiveFloors,
-  type RetentionSettings,
-  type SettingsOrigin,
-  type SettingsScope,
-} from "./settings";
+import type { RetentionStore } from "./ports";
+import { defaultSettingsFor, effectiveFloors, type RetentionSettings, type SettingsOrigin } from "./settings";
 import { diffPlans, type PlanDiff, planSource, type SourcePlan } from "./source-plan";
 
 export interface RetentionDependencies {
   s3: S3Client;
   bucket: string;
   catalog: CatalogStore;
-  retention: {
-    getSettings(scope: SettingsScope): Promise<RetentionSettings | undefined>;
-    lastPlan(source: string): Promise<PlanPointer | undefined>;
-    recordPlan(pointer: PlanPointer): Promise<void>;
-  };
-  alerts: { raise(alert: Omit<Alert, "id" | "at">, at: Date): Promise<Alert> };
-  repositories: { get(name: string): Promise<ResticRepository | undefined> };
+  retention: Pick<RetentionStore, "getSettings" | "lastPlan" | "recordPlan">;
+  alerts: Pick<AlertStore, "raise">;
+  repositories: Pick<RepositoryRegistry, "get">;
   passwords: PasswordSource;
   keys: MasterKeyCache;
   /** The newest backup of a source whose restore drill passed; no drills yet means none. */

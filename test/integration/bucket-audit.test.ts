@@ -6,10 +6,10 @@ import {
   PutPublicAccessBlockCommand,
 } from "@aws-sdk/client-s3";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { AuditReport } from "../../shared/bucket-audit";
-import { describeRules } from "../../shared/bucket-audit";
-import { DynamoAlertStore } from "../../shared/catalog/alerts";
-import { LIFECYCLE_RULES } from "../../shared/storage-policy";
+import type { AuditReport } from "../../shared/bucket/audit";
+import { describeRules } from "../../shared/bucket/audit";
+import { DynamoAlertStore } from "../../shared/catalog/dynamo/alert-store";
+import { LIFECYCLE_RULES } from "../../shared/contracts/storage-policy";
 import { startTestStack, type TestStack } from "../support/stack";
 
 let stack: TestStack;

@@ -6,14 +6,14 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { EventPump, type QueueHandler } from "../../cli/local/event-pump";
+import { localClients } from "../../cli/local/clients";
+import { startLocalHandlers } from "../../cli/local/handlers";
 import { type RunningEmulator, startEmulator } from "../../cli/local/moto";
 import { provision, resourceNames } from "../../cli/local/provision";
-import { DynamoCatalogStore } from "../../shared/catalog/dynamo-store";
-import type { Deployment } from "../../shared/deployment";
-import { dumpSetHostStatements, policyDocument } from "../../shared/host-access";
+import { openCatalog } from "../../shared/catalog/dynamo/open";
+import type { Deployment } from "../../shared/contracts/deployment";
+import { dumpSetHostStatements, policyDocument } from "../../shared/contracts/host-access";
 import { silentLog } from "../../shared/log";
 import { postgresAt } from "../support/postgres";
 import { writeSeedBackup } from "../support/seed-backup";
@@ -87,21 +87,9 @@ describe("a host's credentials, with IAM enforced", () => {
     };
 
     // The service (the administrator here) commits and indexes it.
-    process.env.CATALOG_TABLE_NAME = deployment.table;
-    process.env.BACKUP_BUCKET_NAME = deployment.bucket;
-    const { handler } = (await import("../../functions/indexer")) as { handler: QueueHandler };
-    await new EventPump({
-      sqs: new SQSClient({}),
-      queueUrl: deployment.queueUrl as string,
-      handler,
-      functionName: "indexer",
-      region: REGION,
-      log: silentLog,
-    }).drain();
-    const catalog = new DynamoCatalogStore(
-      new (await import("@aws-sdk/client-dynamodb")).DynamoDBClient({}),
-      deployment.table,
-    );
+    const clients = localClients({ region: REGION });
+    await startLocalHandlers({ deployment, region: REGION, clients, log: silentLog, run: false }).pump.drain();
+    const catalog = openCatalog(clients.dynamo, deployment.table).backups;
     expect((await catalog.getBackup(setId))?.status).toBe("COMPLETE");
 
     const Bucket = deployment.bucket;

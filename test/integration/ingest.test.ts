@@ -34,7 +34,7 @@ async function takeQueuedEvents(): Promise<SQSRecord[]> {
   }
 }
 
-const invoke = (records: SQSRecord[]) => stack.handler({ Records: records }, {} as never);
+const invoke = (records: SQSRecord[]) => stack.indexer({ Records: records }, {} as never);
 
 describe("indexing dump sets", () => {
   it("records a set whose components all arrived as COMPLETE, with their sizes and SHA-256", async () => {

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseShareFile, type ShareFile, serializeShareFile, withChecksum } from "../../shared/key-escrow";
-import { masterKeyFingerprint } from "../../shared/master-key";
+import { parseShareFile, type ShareFile, serializeShareFile, withChecksum } from "../../shared/keys/escrow";
+import { masterKeyFingerprint } from "../../shared/keys/master-key";
 import { type CliResult, startTestStack, type TestStack } from "../support/stack";
 
 let stack: TestStack;

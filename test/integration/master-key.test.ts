@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DumpSetEntry } from "../../shared/catalog/entry";
-import { masterKeyFingerprint } from "../../shared/master-key";
+import { masterKeyFingerprint } from "../../shared/keys/master-key";
 import { SetWriter } from "../support/dumpsets";
 import { startTestStack, type TestStack } from "../support/stack";
 

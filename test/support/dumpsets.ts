@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { componentKey, makeSetId, manifestKey } from "../../shared/contracts/layout";
 import { MANIFEST_FORMAT, type ManifestComponent, type SetManifest } from "../../shared/dumpset/manifest";
 import { SHA256_TAG } from "../../shared/dumpset/object-tags";
-import { componentKey, makeSetId, manifestKey } from "../../shared/layout";
 
 export const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 

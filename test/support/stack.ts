@@ -1,18 +1,20 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import { inject } from "vitest";
-import { EventPump, type QueueHandler } from "../../cli/local/event-pump";
+import { localClients } from "../../cli/local/clients";
+import type { EventPump, QueueHandler } from "../../cli/local/event-pump";
+import { startLocalHandlers } from "../../cli/local/handlers";
 import { REPOSITORY_ROOT } from "../../cli/local/paths";
 import { provision, resourceNames } from "../../cli/local/provision";
-import { LocalScheduler, type ScheduledHandler } from "../../cli/local/scheduler";
-import { DynamoCatalogStore } from "../../shared/catalog/dynamo-store";
-import type { Deployment } from "../../shared/deployment";
+import type { DynamoCatalogStore } from "../../shared/catalog/dynamo/catalog-store";
+import { openCatalog } from "../../shared/catalog/dynamo/open";
+import type { Deployment } from "../../shared/contracts/deployment";
+import type { ScheduledFunction } from "../../shared/contracts/functions";
 import { silentLog } from "../../shared/log";
-import { SCHEDULES, type ScheduledFunction } from "../../shared/schedules";
 
 export const REGION = "us-east-1";
 
@@ -22,7 +24,8 @@ export interface TestStack {
   dynamo: DynamoDBClient;
   sqs: SQSClient;
   catalog: DynamoCatalogStore;
-  handler: QueueHandler;
+  /** The indexer handler, to invoke with a hand-made SQS event. */
+  indexer: QueueHandler;
   pump: EventPump;
   /** Runs a scheduled Lambda's handler now, as EventBridge would, and then lets the indexer drain the queue. */
   runScheduled(name: ScheduledFunction): Promise<unknown>;
@@ -55,45 +58,31 @@ export function uniqueName(label: string): string {
 }
 
 /**
- * The stack's resources under fresh names in the shared emulator, and the indexer handler wired to
- * them exactly as in the local stack. One per test file: the handler module reads its environment
- * once, at import, as it does in Lambda.
+ * The stack's resources under fresh names in the shared emulator, and the Lambda handlers wired to them by
+ * the same function `npm start` uses. Each call builds its own handlers, so a file may start several.
  */
 export async function startTestStack(label: string): Promise<TestStack> {
   const endpoint = useEmulator();
-  const deployment = { ...(await provision(resourceNames(uniqueName(label)), REGION)), endpoint };
-  process.env.CATALOG_TABLE_NAME = deployment.table;
-  process.env.BACKUP_BUCKET_NAME = deployment.bucket;
-  process.env.INGEST_QUEUE_URL = deployment.queueUrl;
-  process.env.BUCKET_ENCRYPTION = "AES256";
-  process.env.EXPECT_TLS_ONLY_POLICY = "false";
-  const { handler } = (await import("../../functions/indexer")) as { handler: QueueHandler };
-  const s3 = new S3Client({});
-  const dynamo = new DynamoDBClient({});
-  const sqs = new SQSClient({});
-  const pump = new EventPump({
-    sqs,
-    queueUrl: deployment.queueUrl as string,
-    handler,
-    functionName: "indexer",
+  const clients = localClients({ endpoint, region: REGION });
+  const deployment = { ...(await provision(resourceNames(uniqueName(label)), REGION, clients)), endpoint };
+  const handlers = startLocalHandlers({
+    deployment,
     region: REGION,
+    clients,
     log: silentLog,
+    run: false,
     retryAfterSeconds: 0,
   });
+  const { s3, dynamo, sqs } = clients;
   return {
     deployment,
     s3,
     dynamo,
     sqs,
-    catalog: new DynamoCatalogStore(dynamo, deployment.table),
-    handler,
-    pump,
-    async runScheduled(name) {
-      const module = (await import(`../../functions/${SCHEDULES[name].handler}.ts`)) as { handler: ScheduledHandler };
-      const result = await new LocalScheduler({ [name]: module.handler }, silentLog).run(name);
-      await pump.drain();
-      return result;
-    },
+    catalog: openCatalog(dynamo, deployment.table).backups,
+    indexer: handlers.indexer,
+    pump: handlers.pump,
+    runScheduled: (name) => handlers.runScheduled(name),
     cli: (args, options = {}) =>
       runCli(args, {
         ...options,

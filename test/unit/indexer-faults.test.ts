@@ -1,8 +1,11 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { SQSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createIndexer } from "../../functions/indexer";
 import { SetWriter } from "../support/dumpsets";
 
 // Faults the emulator cannot produce: DynamoDB throttling and S3 500s, one record at a time.
@@ -10,10 +13,11 @@ const s3 = mockClient(S3Client);
 const dynamo = mockClient(DynamoDBDocumentClient);
 let handler: (event: SQSEvent, context: never) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
 
-beforeAll(async () => {
-  process.env.CATALOG_TABLE_NAME = "catalog";
-  process.env.BACKUP_BUCKET_NAME = "backups";
-  ({ handler } = (await import("../../functions/indexer")) as never);
+beforeAll(() => {
+  handler = createIndexer(
+    { catalogTable: "catalog", backupBucket: "backups" },
+    { s3: new S3Client({}), dynamo: new DynamoDBClient({}), secrets: new SecretsManagerClient({}) },
+  ) as never;
 });
 
 afterEach(() => {

@@ -2,19 +2,23 @@ import { App, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
+import { localSettingValues } from "../../cli/local/handlers";
+import { STUB_FUNCTION_CODE_CONTEXT } from "../../infra/constructs/restorable-function";
 import { RestorableStack } from "../../infra/restorable-stack";
-import { describeRules } from "../../shared/bucket-audit";
-import { LIFECYCLE_RULES } from "../../shared/storage-policy";
+import { describeRules } from "../../shared/bucket/audit";
+import { environmentFor, FUNCTIONS, type FunctionName } from "../../shared/contracts/functions";
+import { INGEST_QUEUE } from "../../shared/contracts/ingest";
+import { LIFECYCLE_RULES } from "../../shared/contracts/storage-policy";
 
 let template: Template;
 let app: App;
 
-// Synthesis bundles every Lambda with esbuild; on two cores shared with the integration
-// suite that alone can exceed vitest's 10 s default for hooks.
-const SYNTH_TIMEOUT_MS = 120_000;
+// Functions get stub code here, so synthesis takes seconds; test/integration/infra-bundling.test.ts bundles.
+const SYNTH_TIMEOUT_MS = 30_000;
+const stubbedApp = () => new App({ context: { [STUB_FUNCTION_CODE_CONTEXT]: true } });
 
 beforeAll(() => {
-  app = new App();
+  app = stubbedApp();
   const stack = new RestorableStack(app, "Restorable");
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   template = Template.fromStack(stack);
@@ -86,6 +90,43 @@ describe("the catalog table", () => {
         ],
       }),
     });
+  });
+});
+
+describe("function contracts", () => {
+  const localDeployment = {
+    region: "us-east-1",
+    bucket: "b",
+    table: "t",
+    queueUrl: "http://127.0.0.1/q",
+    encryption: "AES256",
+  };
+
+  it.each(Object.keys(FUNCTIONS) as FunctionName[])(
+    "gives %s the environment the local stack gives it, from its contract",
+    (name) => {
+      const contract = FUNCTIONS[name];
+      const functions = template.findResources("AWS::Lambda::Function", {
+        Properties: { Description: contract.description },
+      });
+      expect(Object.keys(functions)).toHaveLength(1);
+      const [fn] = Object.values(functions);
+      const variables = Object.keys(fn?.Properties.Environment.Variables ?? {}).filter(
+        (variable) => !/^(NODE_OPTIONS|POWERTOOLS_)/.test(variable),
+      );
+      const local = environmentFor(contract, localSettingValues(localDeployment)[name] as never);
+      expect(variables.sort()).toEqual(Object.keys(local).sort());
+      expect(fn?.Properties.Timeout).toBe(contract.timeoutSeconds);
+      expect(fn?.Properties.MemorySize).toBe(contract.memoryMB);
+    },
+  );
+
+  it("sizes the ingest queue's visibility timeout from the indexer's timeout", () => {
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      VisibilityTimeout: INGEST_QUEUE.visibilityTimeoutSeconds,
+      RedrivePolicy: Match.anyValue(),
+    });
+    expect(INGEST_QUEUE.visibilityTimeoutSeconds).toBe(FUNCTIONS.indexer.timeoutSeconds * 6);
   });
 });
 
@@ -250,7 +291,7 @@ describe("keys and least privilege", () => {
     let variantApp: App;
 
     beforeAll(() => {
-      variantApp = new App();
+      variantApp = stubbedApp();
       const stack = new RestorableStack(variantApp, "Variant", {
         hostSources: ["codebolt-prod"],
         resticRepositories: ["workspaces"],

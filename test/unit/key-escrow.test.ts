@@ -13,8 +13,8 @@ import {
   shareFileName,
   splitMasterKey,
   withChecksum,
-} from "../../shared/key-escrow";
-import { masterKeyFingerprint } from "../../shared/master-key";
+} from "../../shared/keys/escrow";
+import { masterKeyFingerprint } from "../../shared/keys/master-key";
 
 const NOW = new Date("2025-06-01T12:00:00.000Z");
 

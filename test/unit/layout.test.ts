@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyKey, componentKey, makeSetId, manifestKey, setIdTime } from "../../shared/layout";
+import { classifyKey, componentKey, makeSetId, manifestKey, setIdTime } from "../../shared/contracts/layout";
 
 describe("bucket layout", () => {
   it("round-trips a set id through its creation time", () => {

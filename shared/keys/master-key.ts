@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
-import { InvalidInputError } from "./errors";
-import { parseJsonWith } from "./validation";
+import { InvalidInputError } from "../errors";
+import { parseJsonWith } from "../validation";
 
 /**
  * The application's master key, as kept in Secrets Manager: the secret string is this JSON. `key` is

@@ -1,8 +1,8 @@
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import type { CatalogStore } from "../catalog/store";
-import type { SyntheticEventName } from "../ingest/enqueue";
-import { resticRepositoryPrefix } from "../layout";
+import { resticRepositoryPrefix } from "../contracts/layout";
 import type { Log } from "../log";
+import type { SyntheticEventName } from "./enqueue";
 
 export interface ReconcileDependencies {
   s3: S3Client;

@@ -1,13 +1,14 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
+import type { RepositoryStore } from "../../restic/ports";
 import {
   type RepositoryHealth,
   type ResticRepository,
   ResticRepositorySchema,
   type VerificationState,
-} from "../restic/repository";
-import { parseWith } from "../validation";
+} from "../../restic/repository";
+import { parseWith } from "../../validation";
 import { listingOf } from "./listing";
 
 const key = (name: string) => ({ pk: `REPOSITORY#${name}`, sk: "#REPOSITORY" });
@@ -17,7 +18,7 @@ const ItemSchema = z.object({ repository: ResticRepositorySchema });
  * Registered restic repositories, in the catalog table: pk REPOSITORY#<name>, listed through the
  * `sources` index under gsi2pk = REPOSITORIES. The password itself lives in Secrets Manager.
  */
-export class DynamoRepositoryStore {
+export class DynamoRepositoryStore implements RepositoryStore {
   private readonly documents: DynamoDBDocumentClient;
 
   constructor(
@@ -117,36 +118,5 @@ export class DynamoRepositoryStore {
       if (error instanceof Error && error.name === "ConditionalCheckFailedException") return false;
       throw error;
     }
-  }
-}
-
-/**
- * The indexer reads a repository's settings for every snapshot; a warm Lambda keeps them for a
- * minute, and writes the repository's health only when it differs from what it last saw.
- */
-export class CachedRepositoryRegistry {
-  private readonly cache = new Map<string, { repository: ResticRepository | undefined; until: number }>();
-
-  constructor(
-    private readonly store: Pick<DynamoRepositoryStore, "get" | "setHealth">,
-    private readonly ttlMs = 60_000,
-    private readonly clock: () => number = Date.now,
-  ) {}
-
-  async get(name: string): Promise<ResticRepository | undefined> {
-    const cached = this.cache.get(name);
-    if (cached && cached.until > this.clock()) return cached.repository;
-    const repository = await this.store.get(name);
-    // An unknown repository is not remembered: it may be registered the next moment, then re-driven.
-    if (repository) this.cache.set(name, { repository, until: this.clock() + this.ttlMs });
-    return repository;
-  }
-
-  async setHealth(name: string, health: RepositoryHealth): Promise<void> {
-    const cached = this.cache.get(name);
-    const known = cached?.repository?.health;
-    if (known && known.status === health.status && known.reason === health.reason) return;
-    await this.store.setHealth(name, health);
-    if (cached?.repository) cached.repository = { ...cached.repository, health };
   }
 }

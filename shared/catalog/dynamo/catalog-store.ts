@@ -14,8 +14,9 @@ import {
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
-import { RestorableError } from "../errors";
-import { parseWith } from "../validation";
+import { CATALOG_INDEXES } from "../../contracts/catalog-table";
+import { RestorableError } from "../../errors";
+import { parseWith } from "../../validation";
 import {
   type BackupEntry,
   BackupEntrySchema,
@@ -26,10 +27,9 @@ import {
   type SourceEntry,
   SourceEntrySchema,
   summarise,
-} from "./entry";
+} from "../entry";
+import type { CatalogStore, ListOptions, RecordOutcome } from "../store";
 import { listingOf } from "./listing";
-import type { CatalogStore, ListOptions, RecordOutcome } from "./store";
-import { CATALOG_INDEXES } from "./table-definition";
 
 export class CatalogWriteError extends RestorableError {}
 

@@ -1,8 +1,9 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
-import { type RetentionSettings, RetentionSettingsSchema, type SettingsScope } from "../retention/settings";
-import { parseWith } from "../validation";
+import { type PlanPointer, PlanPointerSchema, type RetentionStore } from "../../retention/ports";
+import { type RetentionSettings, RetentionSettingsSchema, type SettingsScope } from "../../retention/settings";
+import { parseWith } from "../../validation";
 
 const settingsKey = (scope: SettingsScope) => ({
   pk: scope.kind === "source" ? `RETENTION#source#${scope.source}` : `RETENTION#repository#${scope.repository}`,
@@ -10,20 +11,10 @@ const settingsKey = (scope: SettingsScope) => ({
 });
 const SettingsItemSchema = z.object({ settings: RetentionSettingsSchema });
 
-export const PlanPointerSchema = z.object({
-  source: z.string(),
-  plannedAt: z.iso.datetime({ offset: true }),
-  /** Where the whole plan is stored in the bucket; plans outgrow DynamoDB's 400 KB items. */
-  planKey: z.string(),
-  status: z.enum(["OK", "REFUSED", "NO_POLICY"]),
-  kept: z.number().int(),
-  removed: z.number().int(),
-});
-export type PlanPointer = z.infer<typeof PlanPointerSchema>;
 const PointerItemSchema = z.object({ plan: PlanPointerSchema });
 
 /** Retention settings per source or restic repository, and a pointer to each source's last stored plan. */
-export class DynamoRetentionStore {
+export class DynamoRetentionStore implements RetentionStore {
   private readonly documents: DynamoDBDocumentClient;
 
   constructor(

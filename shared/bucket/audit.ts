@@ -11,8 +11,8 @@ import {
   PutPublicAccessBlockCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import type { Log } from "./log";
-import { type IntendedEncryption, LIFECYCLE_RULES, PUBLIC_ACCESS_BLOCK } from "./storage-policy";
+import { type IntendedEncryption, LIFECYCLE_RULES, PUBLIC_ACCESS_BLOCK } from "../contracts/storage-policy";
+import type { Log } from "../log";
 
 export interface Drift {
   setting: "versioning" | "encryption" | "public-access-block" | "lifecycle" | "tls-only-policy";

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, paginateQuery } from "@aws-sdk/lib-dynamodb";
-import { CATALOG_INDEXES } from "./table-definition";
+import { CATALOG_INDEXES } from "../../contracts/catalog-table";
 
 /**
  * Every item of one partition of the `sources` index (SOURCES, REPOSITORIES, PROBLEMS, ALERTS):

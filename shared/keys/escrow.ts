@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { combine, split } from "shamir-secret-sharing";
 import { z } from "zod";
+import { parseWith } from "../validation";
 import {
   MasterKeyError,
   type MasterKeySecret,
@@ -9,7 +10,6 @@ import {
   masterKeyId,
   parseMasterKeySecret,
 } from "./master-key";
-import { parseWith } from "./validation";
 
 /**
  * Shamir escrow of the master key among administrators: `split` turns the master key secret into share

@@ -1,0 +1,38 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SQSClient } from "@aws-sdk/client-sqs";
+
+/** The AWS clients a local stack's handlers and provisioning use. */
+export interface LocalClients {
+  s3: S3Client;
+  dynamo: DynamoDBClient;
+  sqs: SQSClient;
+  secrets: SecretsManagerClient;
+}
+
+/**
+ * Clients bound to one endpoint and region, so each local stack in a process talks to its own emulator
+ * whatever AWS_ENDPOINT_URL says. Without an endpoint they follow the standard environment (tests, LocalStack).
+ * An emulator takes any credentials; a real endpoint gets the standard chain.
+ */
+export function localClients(options: { endpoint?: string; region: string }): LocalClients {
+  const config = {
+    region: options.region,
+    ...(options.endpoint
+      ? {
+          endpoint: options.endpoint,
+          credentials: {
+            accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "restorable-local",
+            secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "restorable-local",
+          },
+        }
+      : {}),
+  };
+  return {
+    s3: new S3Client({ ...config, ...(options.endpoint ? { forcePathStyle: true } : {}) }),
+    dynamo: new DynamoDBClient(config),
+    sqs: new SQSClient(config),
+    secrets: new SecretsManagerClient(config),
+  };
+}

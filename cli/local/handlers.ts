@@ -1,0 +1,119 @@
+import { createBucketAudit } from "../../functions/bucket-audit";
+import type { Observability } from "../../functions/commons/observability";
+import { createIndexer } from "../../functions/indexer";
+import { createReconciler } from "../../functions/reconciler";
+import { createRetention } from "../../functions/retention";
+import { createVerifier } from "../../functions/verifier";
+import type { Deployment } from "../../shared/contracts/deployment";
+import {
+  FUNCTIONS,
+  type FunctionName,
+  parseSettings,
+  type ScheduledFunction,
+  type SettingValues,
+} from "../../shared/contracts/functions";
+import type { Log } from "../../shared/log";
+import type { LocalClients } from "./clients";
+import { EventPump, type QueueHandler } from "./event-pump";
+import { LocalScheduler, type ScheduledHandler } from "./scheduler";
+
+/** Every handler's settings, by function, for a deployment the local stack (or a test) provisioned. */
+export type LocalSettingValues = { [N in FunctionName]: SettingValues<(typeof FUNCTIONS)[N]> };
+
+/**
+ * What the CDK stack puts into each function's environment, for a local deployment: the same settings,
+ * except what the emulator cannot do (a TLS-only bucket policy on its plain-HTTP endpoint).
+ */
+export function localSettingValues(deployment: Deployment): LocalSettingValues {
+  const common = { catalogTable: deployment.table, backupBucket: deployment.bucket };
+  if (!deployment.queueUrl) throw new Error("a local deployment has an ingest queue");
+  return {
+    indexer: common,
+    verifier: common,
+    reconciler: { ...common, ingestQueueUrl: deployment.queueUrl },
+    retention: common,
+    bucketAudit: {
+      ...common,
+      bucketEncryption: deployment.encryption ?? "AES256",
+      auditMode: "repair",
+      expectTlsOnlyPolicy: "false",
+    },
+  };
+}
+
+export interface LocalHandlers {
+  indexer: QueueHandler;
+  pump: EventPump;
+  scheduler: LocalScheduler;
+  /** Runs a scheduled handler now, as EventBridge would, then lets the indexer drain the queue. */
+  runScheduled(name: ScheduledFunction): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export interface LocalHandlerOptions {
+  deployment: Deployment;
+  region: string;
+  clients: LocalClients;
+  log: Log;
+  /** Fire the scheduled handlers on their local timers and poll the queue continuously (npm start). */
+  run: boolean;
+  /** Seconds before a failed message is offered again. */
+  retryAfterSeconds?: number;
+  /** Powertools logger and metrics per function; default: each handler's own. */
+  observability?: (name: FunctionName) => Observability;
+}
+
+/**
+ * The Lambda handlers in-process, where AWS would invoke them: the indexer behind an SQS poller, the
+ * scheduled ones behind timers. The one way `npm start`, the test harness and the benchmarks start them;
+ * each call builds its own handlers from the deployment, so several stacks can run in one process.
+ */
+export function startLocalHandlers(options: LocalHandlerOptions): LocalHandlers {
+  const values = localSettingValues(options.deployment);
+  const { clients } = options;
+  // undefined leaves each handler its own Powertools logger and metrics.
+  const observe = (name: FunctionName) => options.observability?.(name);
+  const indexer = createIndexer(parseSettings(FUNCTIONS.indexer, values.indexer), clients, observe("indexer"));
+  const scheduled: Record<ScheduledFunction, ScheduledHandler> = {
+    verifier: createVerifier(parseSettings(FUNCTIONS.verifier, values.verifier), clients, observe("verifier")),
+    reconciler: createReconciler(
+      parseSettings(FUNCTIONS.reconciler, values.reconciler),
+      clients,
+      observe("reconciler"),
+    ),
+    retention: createRetention(parseSettings(FUNCTIONS.retention, values.retention), clients, observe("retention")),
+    bucketAudit: createBucketAudit(
+      parseSettings(FUNCTIONS.bucketAudit, values.bucketAudit),
+      clients,
+      observe("bucketAudit"),
+    ),
+  };
+  const pump = new EventPump({
+    sqs: clients.sqs,
+    queueUrl: options.deployment.queueUrl as string,
+    handler: indexer,
+    functionName: "indexer",
+    region: options.region,
+    log: options.log,
+    ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
+  });
+  const scheduler = new LocalScheduler(scheduled, options.log);
+  if (options.run) {
+    scheduler.start();
+    pump.start();
+  }
+  return {
+    indexer,
+    pump,
+    scheduler,
+    async runScheduled(name) {
+      const result = await scheduler.run(name);
+      await pump.drain();
+      return result;
+    },
+    async stop() {
+      scheduler.stop();
+      await pump.stop();
+    },
+  };
+}
