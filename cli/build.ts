@@ -12,7 +12,7 @@ import { REPOSITORY_ROOT } from "./local/paths";
 const outdir = path.join(REPOSITORY_ROOT, "dist");
 await rm(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { restorable: path.join(REPOSITORY_ROOT, "cli", "main.ts") },
+  entryPoints: { restorable: path.join(REPOSITORY_ROOT, "cli", "run.ts") },
   outdir,
   bundle: true,
   splitting: true,

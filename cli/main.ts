@@ -1,15 +1,22 @@
 import { Command, CommanderError } from "commander";
 import { ConfigurationError, describeError, InvalidInputError, RestorableError } from "../shared/errors";
+import { registerAlerts } from "./commands/alerts";
+import { registerBackupCommands } from "./commands/backup";
 import { registerBucketCommands } from "./commands/bucket";
 import { registerCatalogCommands } from "./commands/catalog";
 import { registerKeyCommands } from "./commands/key";
-import { registerKeyRegistryCommands } from "./commands/key-registry";
 import { registerLocalCommands } from "./commands/local";
-import { registerPushCommands } from "./commands/push";
+import { registerPush } from "./commands/push";
 import { registerResticCommands } from "./commands/restic";
 import { registerRetentionCommands } from "./commands/retention";
+import { USAGE_EXIT_CODE } from "./context";
 import { PROGRAM_VERSION } from "./version";
 
+/**
+ * The whole command tree, without running anything (cli/run.ts runs it). Errors throw a CommanderError
+ * instead of exiting, in every subcommand: `exitOverride` and `showHelpAfterError` are set before the
+ * subcommands are added, which inherit them.
+ */
 export function buildProgram(): Command {
   const program = new Command("restorable")
     .description("Backup catalog, retention and restore drills for pg_dump sets and restic snapshots on AWS")
@@ -19,41 +26,56 @@ export function buildProgram(): Command {
     .option("--table <name>", "catalog table (default: RESTORABLE_TABLE, the local stack, or the stack's output)")
     .option("--region <region>", "AWS region (default: RESTORABLE_REGION or AWS_REGION)")
     .option("--endpoint <url>", "AWS endpoint, for an emulator (default: RESTORABLE_ENDPOINT or the local stack)")
+    .exitOverride()
     .showHelpAfterError()
     .addHelpText(
       "after",
       "\nThe deployment is found from flags, then RESTORABLE_* variables, then .restorable/local.json\n" +
         "(written by `npm start`), then the outputs of the CloudFormation stack (--stack, default Restorable).",
     );
-  registerPushCommands(program);
+  registerPush(program);
+  registerBackupCommands(program);
   registerCatalogCommands(program);
   registerResticCommands(program);
   registerRetentionCommands(program);
+  registerAlerts(program);
   registerBucketCommands(program);
-  registerKeyRegistryCommands(registerKeyCommands(program));
+  registerKeyCommands(program);
   registerLocalCommands(program);
   return program;
 }
 
+/** Commander's errors about the command line itself, which exit 2 as usage errors conventionally do. */
+const USAGE_ERRORS = new Set([
+  "commander.unknownOption",
+  "commander.unknownCommand",
+  "commander.missingMandatoryOptionValue",
+  "commander.optionMissingArgument",
+  "commander.missingArgument",
+  "commander.invalidArgument",
+  "commander.excessArguments",
+  "commander.conflictingOption",
+  // A command group given without its subcommand: commander shows the group's help on stderr.
+  "commander.help",
+]);
+
+/** The exit code for an error commander raised: 0 after --help and --version, 2 for a bad command line. */
+export function commanderExitCode(error: CommanderError): number {
+  if (error.exitCode === 0) return 0;
+  return USAGE_ERRORS.has(error.code) ? USAGE_EXIT_CODE : error.exitCode;
+}
+
+/** Runs the CLI on argv (as process.argv: node, script, arguments…) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
   try {
-    await program.parseAsync(argv);
+    await buildProgram().parseAsync(argv);
     // A command that found something wrong (a failed verification, say) sets the exit code itself.
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CommanderError) return commanderExitCode(error);
     process.stderr.write(`restorable: ${describeError(error)}\n`);
     if (error instanceof ConfigurationError || error instanceof InvalidInputError) return 2;
     if (!(error instanceof RestorableError) && process.env.RESTORABLE_DEBUG) console.error(error);
     return 1;
   }
 }
-
-// `restorable catalog list | head` closes stdout early; that is the reader's choice, not an error.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-  throw error;
-});
-
-process.exitCode = await main(process.argv);

@@ -22,13 +22,16 @@ export class InvalidInputError extends RestorableError {}
 export class ConfigurationError extends RestorableError {}
 
 /**
- * One line for a person: the error's message and its cause's. A ZodError cause is left out: `parseWith`
- * has already put its issues into the message, and its own message is the issues again as JSON.
+ * One line for a person: the error's message and its cause's, the cause only when the message does not
+ * already say it. A ZodError cause is left out: `parseWith` has already put its issues into the message,
+ * and its own message is the issues again as JSON.
  */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error && !(error.cause instanceof ZodError) ? `: ${error.cause.message}` : "";
-    return `${error.message}${cause}`;
-  }
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause;
+  // A message that already quotes its cause ("spawn pg_dump ENOENT; is PostgreSQL's client installed?")
+  // would otherwise say it twice.
+  if (!(cause instanceof Error) || cause instanceof ZodError || cause.message === "") return error.message;
+  if (error.message.includes(cause.message)) return error.message;
+  return `${error.message}: ${cause.message}`;
 }

@@ -37,5 +37,5 @@ if (bundleIsFresh()) {
 } else {
   const { register } = await import("tsx/esm/api");
   register();
-  await import("../main.ts");
+  await import("../run.ts");
 }

@@ -1,7 +1,8 @@
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { openCatalog } from "../../shared/catalog/dynamo/open";
-import type { Deployment, LocalStackFile } from "../../shared/contracts/deployment";
+import { type Deployment, type LocalStackFile, LocalStackFileSchema } from "../../shared/contracts/deployment";
+import { ConfigurationError } from "../../shared/errors";
 import type { HeldKey } from "../../shared/keys/master-key";
 import type { Log } from "../../shared/log";
 import { useDeployment } from "../deployment";
@@ -37,6 +38,7 @@ export interface LocalStack {
  * Lambda handlers run in-process where AWS would invoke them (the emulator cannot run Lambda code).
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  if (options.stateFile) await refuseLiveStateFile(options.stateFile);
   const emulator = await startEmulator({
     ...(options.port ? { port: options.port } : {}),
     ...(options.progress ? { log: options.progress } : {}),
@@ -75,12 +77,64 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       handlers,
       async stop() {
         await handlers.stop();
-        if (options.stateFile) await rm(options.stateFile, { force: true });
+        if (options.stateFile) await removeOwnStateFile(options.stateFile);
         await emulator.stop();
       },
     };
   } catch (error) {
     await emulator.stop();
     throw error;
+  }
+}
+
+/**
+ * A second `npm start` in the same checkout must not take over the state file of a stack that is still
+ * running (every CLI call would then follow the newer one, and its exit would delete the file). A file
+ * left by a stack that died is replaced.
+ */
+async function refuseLiveStateFile(stateFile: string): Promise<void> {
+  const running = await readStateFile(stateFile);
+  if (!running || running.pid === process.pid || !isAlive(running.pid)) return;
+  throw new ConfigurationError(
+    "local-stack-running",
+    `a local stack is already running (pid ${running.pid}, emulator ${running.endpoint}, state file ${stateFile}); ` +
+      "stop it with Ctrl-C first, or start another one beside it with --port <port> --state-file <other file> " +
+      "(and point the CLI at it with RESTORABLE_ENDPOINT, RESTORABLE_BUCKET and RESTORABLE_TABLE)",
+  );
+}
+
+/** Only the stack that wrote the state file removes it. */
+async function removeOwnStateFile(stateFile: string): Promise<void> {
+  const current = await readStateFile(stateFile);
+  if (current && current.pid !== process.pid) return;
+  await rm(stateFile, { force: true });
+}
+
+async function readStateFile(stateFile: string): Promise<LocalStackFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(stateFile, "utf-8");
+  } catch {
+    return undefined;
+  }
+  const parsed = LocalStackFileSchema.safeParse(safeJson(text));
+  return parsed.success ? parsed.data : undefined;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, but someone else's.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

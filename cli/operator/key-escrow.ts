@@ -1,12 +1,8 @@
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import * as path from "node:path";
-import {
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  ResourceNotFoundException,
-  type SecretsManagerClient,
-} from "@aws-sdk/client-secrets-manager";
+import { PutSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { isMissingSecret, SecretLookup } from "../../shared/aws/secrets";
 import type { Deployment } from "../../shared/contracts/deployment";
 import { ConfigurationError } from "../../shared/errors";
 import {
@@ -56,17 +52,19 @@ export async function splitCurrentMasterKey(
   now: Date,
 ): Promise<SplitReport> {
   const secretName = masterKeySecretName(deployment);
-  const current = await secrets.send(new GetSecretValueCommand({ SecretId: secretName })).catch((error: unknown) => {
-    throw notFound(error, secretName) ?? error;
-  });
-  if (current.SecretString === undefined)
-    throw new MasterKeyError("master-key-secret-not-text", `the master key secret ${secretName} holds no text`);
-  const secret = parseMasterKeySecret(current.SecretString);
-  const files = await splitMasterKey(current.SecretString, { ...options, now });
+  const current = await new SecretLookup(secrets).get(secretName);
+  if (!current) {
+    throw new ConfigurationError(
+      "master-key-secret-missing",
+      `the master key secret ${secretName} does not exist in this deployment, or holds no text`,
+    );
+  }
+  const secret = parseMasterKeySecret(current.text);
+  const files = await splitMasterKey(current.text, { ...options, now });
   const written = await writeShareFiles(options.directory, files);
   return {
     secretName,
-    versionId: current.VersionId ?? null,
+    versionId: current.versionId,
     keyId: masterKeyId(secret),
     fingerprint: masterKeyFingerprint(secret.key),
     splitId: files[0]?.splitId ?? "",
@@ -158,7 +156,7 @@ async function writeNewFile(file: string, text: string): Promise<void> {
 }
 
 function notFound(error: unknown, secretName: string): ConfigurationError | undefined {
-  if (!(error instanceof ResourceNotFoundException)) return undefined;
+  if (!isMissingSecret(error)) return undefined;
   return new ConfigurationError(
     "master-key-secret-missing",
     `the master key secret ${secretName} does not exist in this deployment`,

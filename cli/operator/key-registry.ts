@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
 import {
-  GetSecretValueCommand,
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
+import { SecretLookup } from "../../shared/aws/secrets";
 import type { DynamoKeyring } from "../../shared/catalog/dynamo/keyring";
 import { InvalidInputError } from "../../shared/errors";
 import {
@@ -36,11 +36,9 @@ export async function registerHeldKeys(
     );
     for (const version of page.Versions ?? []) {
       if (!version.VersionId) continue;
-      const value = await secrets.send(
-        new GetSecretValueCommand({ SecretId: secretName, VersionId: version.VersionId }),
-      );
-      if (!value.SecretString) continue;
-      const secret = parseMasterKeySecret(value.SecretString);
+      const value = await new SecretLookup(secrets).get(secretName, { versionId: version.VersionId });
+      if (!value) continue;
+      const secret = parseMasterKeySecret(value.text);
       held.push({
         keyId: masterKeyId(secret),
         fingerprint: masterKeyFingerprint(secret.key),
@@ -66,11 +64,21 @@ export async function readKeyFile(file: string, keyId: string | undefined): Prom
   return parseWith(MasterKeySecretSchema, { key: text, ...(keyId ? { keyId } : {}) }, "master key");
 }
 
-/** Makes `secret` the current master key; the previous one stays held as a previous version. */
+/**
+ * Makes `secret` the current master key; the previous one stays held as a previous version. Importing the
+ * key that is already current adds no version (each version would push the older ones out of their
+ * staging labels): it says "already-current" instead.
+ */
 export async function importMasterKey(
   secrets: SecretsManagerClient,
   secretName: string,
   secret: MasterKeySecret,
-): Promise<void> {
+): Promise<"imported" | "already-current"> {
+  const current = await new SecretLookup(secrets).get(secretName);
+  if (current) {
+    const held = parseMasterKeySecret(current.text);
+    if (held.key === secret.key && masterKeyId(held) === masterKeyId(secret)) return "already-current";
+  }
   await secrets.send(new PutSecretValueCommand({ SecretId: secretName, SecretString: JSON.stringify(secret) }));
+  return "imported";
 }

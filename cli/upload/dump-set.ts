@@ -37,6 +37,17 @@ import { type UploadedObject, uploadHashing } from "./hashing-upload";
 import { noProgress, type TransferProgress } from "./progress";
 
 export class BackupDirectoryError extends RestorableError {}
+
+/** A push stopped on purpose (Ctrl-C): nothing was committed, and the same command finishes the set. */
+export class PushInterruptedError extends RestorableError {
+  constructor(
+    message: string,
+    readonly uploaded: string[],
+    readonly remaining: string[],
+  ) {
+    super("push-interrupted", message);
+  }
+}
 export class ChecksumMismatchError extends RestorableError {}
 
 export interface PushDirectoryOptions {
@@ -48,6 +59,12 @@ export interface PushDirectoryOptions {
   progress?: TransferProgress;
   /** Where the host name comes from when manifest.txt does not say. */
   hostname?: string;
+  /** Refuse a directory without SHA256SUMS instead of pushing it with a warning. */
+  requireChecksums?: boolean;
+  /** Where warnings go (the CLI prints them on stderr). */
+  warn?: (message: string) => void;
+  /** Aborting (Ctrl-C) aborts the open multipart upload and commits nothing. */
+  abortSignal?: AbortSignal;
 }
 
 export interface PushResult {
@@ -87,6 +104,16 @@ export async function pushDirectory(options: PushDirectoryOptions): Promise<Push
   const masterKeyId = (await readOptional(path.join(directory, MASTER_KEY_ID_FILE)))?.trim() || null;
   const hostManifest = hostManifestText === undefined ? null : parseHostManifest(hostManifestText);
 
+  if (hostChecksums === undefined) {
+    const missing = `${directory} has no ${HOST_CHECKSUMS_FILE}`;
+    if (options.requireChecksums) {
+      throw new ChecksumMismatchError("checksums-missing", `refusing to push: ${missing} (--require-checksums)`);
+    }
+    options.warn?.(
+      `${missing}: nothing on the host vouches for its files before they are hashed here; write one with ` +
+        `\`sha256sum main.dump … > ${HOST_CHECKSUMS_FILE}\`, or pass --require-checksums to refuse such directories`,
+    );
+  }
   // Refuse a directory whose own checksums do not hold before a byte leaves the host.
   const expected = hostChecksums === undefined ? new Map<string, string>() : expectedChecksums(hostChecksums, planned);
   await verifyChecksums(expected, planned);
@@ -108,13 +135,21 @@ export async function pushDirectory(options: PushDirectoryOptions): Promise<Push
   try {
     for (const component of planned) {
       progress.component(component.name);
-      const uploaded = await uploadComponent(
-        options.s3,
-        options.bucket,
-        componentKey(source, setId, component.name),
-        component,
-        progress,
-      );
+      if (options.abortSignal?.aborted) throw interrupted(planned, components, setId);
+      let uploaded: UploadedObject;
+      try {
+        uploaded = await uploadComponent(
+          options.s3,
+          options.bucket,
+          componentKey(source, setId, component.name),
+          component,
+          progress,
+          options.abortSignal,
+        );
+      } catch (error) {
+        if (options.abortSignal?.aborted) throw interrupted(planned, components, setId);
+        throw error;
+      }
       const wanted = expected.get(component.name);
       if (wanted && wanted !== uploaded.sha256) {
         throw new ChecksumMismatchError(
@@ -272,12 +307,24 @@ async function verifyChecksums(expected: Map<string, string>, planned: PlannedCo
   }
 }
 
+function interrupted(planned: PlannedComponent[], done: ManifestComponent[], setId: string): PushInterruptedError {
+  const uploaded = done.map((component) => component.name);
+  const remaining = planned.map((component) => component.name).filter((name) => !uploaded.includes(name));
+  return new PushInterruptedError(
+    `interrupted: set ${setId} was not committed (${uploaded.length} of ${planned.length} components uploaded; ` +
+      `not sent: ${remaining.join(", ")}); the open upload was aborted. Run the same command again to finish the set.`,
+    uploaded,
+    remaining,
+  );
+}
+
 async function uploadComponent(
   s3: S3Client,
   bucket: string,
   key: string,
   component: PlannedComponent,
   progress: TransferProgress,
+  abortSignal: AbortSignal | undefined,
 ): Promise<UploadedObject> {
   const body: Readable =
     component.kind === "directory-archive"
@@ -293,6 +340,7 @@ async function uploadComponent(
     contentType: component.kind === "directory-archive" ? "application/gzip" : "application/octet-stream",
     ...(component.kind === "directory-archive" ? {} : { expectedBytes: component.estimatedBytes }),
     onBytes: (count) => progress.advance(count),
+    ...(abortSignal ? { abortSignal } : {}),
   });
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type Readable, Transform, type TransformCallback } from "node:stream";
-import { PutObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
+import { AbortMultipartUploadCommand, PutObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { SHA256_TAG } from "../../shared/dumpset/object-tags";
 import { RestorableError } from "../../shared/errors";
@@ -93,6 +93,13 @@ export async function uploadHashing(options: HashingUploadOptions): Promise<Uplo
     const result = await upload.done();
     versionId = result.VersionId;
   } catch (error) {
+    // On abort, lib-storage rejects at once and aborts the multipart upload only once its part uploads
+    // settle, which a process exiting on Ctrl-C never sees: abort it here, so no parts stay behind.
+    if (options.abortSignal?.aborted && upload.uploadId) {
+      await options.s3
+        .send(new AbortMultipartUploadCommand({ Bucket: options.bucket, Key: options.key, UploadId: upload.uploadId }))
+        .catch(() => undefined);
+    }
     throw new UploadError("upload-failed", `upload of ${options.key} failed`, { cause: error });
   }
   const sha256 = hash.digest("hex");

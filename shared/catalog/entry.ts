@@ -11,13 +11,23 @@ import { ManifestComponentSchema } from "../dumpset/manifest";
  *   re-indexed once the repository's password is fixed
  * - REMOVED: deleted by retention (dump sets); the entry stays as history
  * - FORGOTTEN: the snapshot file was deleted from its restic repository; the entry stays as history
+ * - REWRITTEN: restic rewrote the snapshot under a new id (`restic tag`, `restic rewrite`); the new entry
+ *   carries on in the same source, and this one stays as history, pointing at it
  */
-export const BackupStatusSchema = z.enum(["COMPLETE", "INCOMPLETE", "CORRUPT", "UNREADABLE", "REMOVED", "FORGOTTEN"]);
+export const BackupStatusSchema = z.enum([
+  "COMPLETE",
+  "INCOMPLETE",
+  "CORRUPT",
+  "UNREADABLE",
+  "REMOVED",
+  "FORGOTTEN",
+  "REWRITTEN",
+]);
 
 /** Statuses that a later look may find out of date (the set finished arriving, the password was fixed). */
 export const PROVISIONAL_STATUSES: readonly BackupStatus[] = ["INCOMPLETE", "UNREADABLE"];
 /** Statuses that are history: re-evaluation does not rewrite them. */
-export const FINAL_STATUSES: readonly BackupStatus[] = ["REMOVED", "FORGOTTEN"];
+export const FINAL_STATUSES: readonly BackupStatus[] = ["REMOVED", "FORGOTTEN", "REWRITTEN"];
 export type BackupStatus = z.infer<typeof BackupStatusSchema>;
 
 const IsoDateTimeSchema = z.iso.datetime({ offset: true });
@@ -67,6 +77,10 @@ export const ResticSnapshotEntrySchema = BackupEntryBaseSchema.extend({
   summary: z.record(z.string(), z.unknown()).nullable(),
   /** When the snapshot file was deleted from the repository. */
   forgottenAt: IsoDateTimeSchema.nullable(),
+  /** restic's `original`: the id of the snapshot this one rewrites (`restic tag`), kept across rewrites. */
+  original: z.string().nullable().default(null),
+  /** Set on a REWRITTEN entry: the id of the snapshot that replaced it. */
+  rewrittenAs: z.string().nullable().default(null),
 });
 export type ResticSnapshotEntry = z.infer<typeof ResticSnapshotEntrySchema>;
 

@@ -26,6 +26,11 @@ export interface CatalogStore {
     at: Date,
     changes?: Partial<BackupEntry>,
   ): Promise<BackupEntry | undefined>;
+  /**
+   * restic rewrote `previousId` as `next` (already recorded): the previous entry becomes REWRITTEN, pointing
+   * at `next`, and its source's latest pointers move to `next`. Idempotent.
+   */
+  recordRewrite(previousId: string, next: BackupEntry, at: Date): Promise<void>;
   /** Replaces a backup's tags (a legal hold, say), keeping everything else. */
   setTags(id: string, tags: string[]): Promise<BackupEntry | undefined>;
   getBackup(id: string): Promise<BackupEntry | undefined>;

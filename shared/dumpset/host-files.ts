@@ -12,26 +12,27 @@ export interface ChecksumLine {
 }
 
 /**
- * Parses `sha256sum` output (text and binary mode, and the escaped form sha256sum uses for names
- * holding a backslash or newline).
+ * Parses `sha256sum` output in both forms `sha256sum -c` accepts: GNU (`<hex>  <path>`, text or binary
+ * mode) and BSD (`SHA256 (<path>) = <hex>`, what `sha256sum --tag` and `shasum -a 256 --tag` print), each
+ * with the escaped form sha256sum uses for names holding a backslash or newline.
  */
 export function parseChecksums(text: string): ChecksumLine[] {
   const lines: ChecksumLine[] = [];
   for (const [index, raw] of text.split("\n").entries()) {
     if (raw.trim() === "") continue;
     const escaped = raw.startsWith("\\");
-    const line = escaped ? raw.slice(1) : raw;
-    const match = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
-    if (!match) {
+    const line = (escaped ? raw.slice(1) : raw).replace(/\r$/, "");
+    const gnu = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
+    const bsd = gnu ? null : /^SHA256 \((.+)\) ?= ([0-9a-fA-F]{64})$/.exec(line);
+    if (!gnu && !bsd) {
       throw new InvalidInputError(
         "invalid-checksums",
-        `${HOST_CHECKSUMS_FILE} line ${index + 1} is not "<sha256>  <path>"`,
+        `${HOST_CHECKSUMS_FILE} line ${index + 1} is neither "<sha256>  <path>" nor "SHA256 (<path>) = <sha256>"`,
       );
     }
-    const path = escaped
-      ? (match[2] as string).replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c))
-      : (match[2] as string);
-    lines.push({ sha256: (match[1] as string).toLowerCase(), path });
+    const [sha256, rawPath] = gnu ? [gnu[1] as string, gnu[2] as string] : [bsd?.[2] as string, bsd?.[1] as string];
+    const path = escaped ? rawPath.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c)) : rawPath;
+    lines.push({ sha256: sha256.toLowerCase(), path });
   }
   return lines;
 }

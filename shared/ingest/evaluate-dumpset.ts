@@ -186,7 +186,8 @@ function corrupt(
   };
 }
 
-function summariseProblems(problems: string[]): string | null {
+/** A status reason from a set's problems: the first three, and how many more. */
+export function summariseProblems(problems: string[]): string | null {
   if (problems.length === 0) return null;
   const shown = problems.slice(0, 3).join("; ");
   return problems.length > 3 ? `${shown}; and ${problems.length - 3} more` : shown;

@@ -37,7 +37,9 @@ export async function indexResticSnapshot(
   const stored = await readCurrent(deps.s3, deps.bucket, key);
   if (!stored) return forgetResticSnapshot(key, repository, id, deps);
   const entry = await evaluateSnapshot(key, repository, id, stored, deps);
-  return record(key, entry, stored.versionId, deps);
+  const outcome = await record(key, entry, stored.versionId, deps);
+  await recordRewriteOf(entry, deps);
+  return outcome;
 }
 
 /**
@@ -56,7 +58,9 @@ export async function forgetResticSnapshot(
   }
   const at = deps.now();
   const existing = await deps.catalog.getBackup(id);
-  if (existing?.status === "FORGOTTEN") return { key, outcome: "kept-existing", id };
+  // A rewritten snapshot's file goes when restic writes its replacement: that is not a forget.
+  if (existing?.status === "FORGOTTEN" || existing?.status === "REWRITTEN")
+    return { key, outcome: "kept-existing", id };
   if (!existing) {
     const previous = await readLastVersion(deps.s3, deps.bucket, key);
     const entry = previous
@@ -136,10 +140,15 @@ async function evaluateSnapshot(
   const time = parseResticTime(snapshot.time);
   const tags = snapshot.tags ?? [];
   const hostname = snapshot.hostname ?? null;
+  const original = snapshot.original && snapshot.original !== id ? snapshot.original : null;
+  // A rewrite (`restic tag --add legal-hold`) stays in the source of the snapshot it replaces, whatever its tags.
+  const replaced = original ? await liveRewriteOf(original, repositoryName, deps) : undefined;
   return {
     kind: "restic",
     id,
-    source: resticSourceName(repositoryName, repository.groupBy, { hostname, paths: snapshot.paths, tags }),
+    source:
+      replaced?.source ??
+      resticSourceName(repositoryName, repository.groupBy, { hostname, paths: snapshot.paths, tags }),
     createdAt: time.date.toISOString(),
     status: "COMPLETE",
     statusReason: null,
@@ -158,7 +167,34 @@ async function evaluateSnapshot(
     programVersion: snapshot.program_version ?? null,
     summary: snapshot.summary ? { ...snapshot.summary } : null,
     forgottenAt: null,
+    original,
+    rewrittenAs: null,
   };
+}
+
+/**
+ * The entry that stands for restic's `original` snapshot now: the original itself, or the newest rewrite
+ * of it (restic keeps the first id as `original` across repeated rewrites), following `rewrittenAs`.
+ */
+async function liveRewriteOf(
+  original: string,
+  repository: string,
+  deps: IndexerDependencies,
+): Promise<ResticSnapshotEntry | undefined> {
+  let entry = await deps.catalog.getBackup(original);
+  for (let hops = 0; hops < 1000 && entry?.kind === "restic" && entry.rewrittenAs; hops++) {
+    entry = await deps.catalog.getBackup(entry.rewrittenAs);
+  }
+  return entry?.kind === "restic" && entry.repository === repository && entry.resticTime !== null ? entry : undefined;
+}
+
+/** Once a rewrite is recorded, the entry it replaces becomes REWRITTEN (history), never FORGOTTEN. */
+async function recordRewriteOf(entry: ResticSnapshotEntry, deps: IndexerDependencies): Promise<void> {
+  if (entry.status !== "COMPLETE" || !entry.original) return;
+  const replaced = await liveRewriteOf(entry.original, entry.repository, deps);
+  if (!replaced || replaced.id === entry.id) return;
+  await deps.catalog.recordRewrite(replaced.id, entry, deps.now());
+  deps.log.info("restic snapshot rewritten", { previous: replaced.id, id: entry.id, source: entry.source });
 }
 
 /**
@@ -214,6 +250,8 @@ function unopened(
     programVersion: null,
     summary: null,
     forgottenAt: null,
+    original: null,
+    rewrittenAs: null,
   };
 }
 

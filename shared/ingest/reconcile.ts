@@ -46,7 +46,7 @@ export async function reconcileRepository(repository: string, deps: ReconcileDep
   const known = new Set(cataloged.map((entry) => entry.id));
   const unindexed = [...inBucket].filter((id) => !known.has(id)).sort();
   const unforgotten = cataloged
-    .filter((entry) => entry.status !== "FORGOTTEN" && !inBucket.has(entry.id))
+    .filter((entry) => entry.status !== "FORGOTTEN" && entry.status !== "REWRITTEN" && !inBucket.has(entry.id))
     .map((entry) => entry.id)
     .sort();
   const events = [

@@ -11,10 +11,10 @@ const USER_KEY_LENGTH = 64;
 
 /**
  * Memory scrypt needs is 128·r·(N + p + 2) bytes (OpenSSL's accounting). restic calibrates new keys to at
- * most 60 MiB; the ceiling lets any key restic makes through while refusing a key file that would make a
- * Lambda allocate gigabytes.
+ * most 60 MiB; the ceiling lets any key restic makes through while refusing, as a clean error, a key file
+ * that would take the indexer (512 MB) or retention past its memory and crash it mid-batch.
  */
-const SCRYPT_MEMORY_CEILING = 1024 * 1024 * 1024;
+export const SCRYPT_MEMORY_CEILING = 256 * 1024 * 1024;
 
 const Base64BytesSchema = z.base64().transform((text) => new Uint8Array(Buffer.from(text, "base64")));
 

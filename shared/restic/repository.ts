@@ -90,8 +90,15 @@ export interface SnapshotGroupFields {
 }
 
 /**
+ * The tag that puts a backup on legal hold (`restic tag --add legal-hold <id>`; retention's default floor).
+ * It never moves a snapshot to another source, so it is left out when snapshots are grouped by tags.
+ */
+export const LEGAL_HOLD_TAG = "legal-hold";
+
+/**
  * The source a snapshot belongs to: its repository and its restic group, spelled like restic's
  * group key (`host [ws1] tags [workspace-id:abc]`) so it reads the same as `restic snapshots --group-by`.
+ * The legal-hold tag does not count: holding a snapshot must not split its workspace's history.
  */
 export function resticSourceName(
   repository: string,
@@ -101,6 +108,9 @@ export function resticSourceName(
   const parts: string[] = [];
   if (groupBy.includes("host")) parts.push(`host [${snapshot.hostname ?? ""}]`);
   if (groupBy.includes("paths")) parts.push(`paths [${[...snapshot.paths].sort().join(", ")}]`);
-  if (groupBy.includes("tags")) parts.push(`tags [${[...snapshot.tags].sort().join(", ")}]`);
+  if (groupBy.includes("tags")) {
+    const grouping = snapshot.tags.filter((tag) => tag !== LEGAL_HOLD_TAG);
+    parts.push(`tags [${grouping.sort().join(", ")}]`);
+  }
   return parts.length > 0 ? `restic:${repository} ${parts.join(" ")}` : `restic:${repository}`;
 }

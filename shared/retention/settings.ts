@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LEGAL_HOLD_TAG } from "../restic/repository";
 import { DEFAULT_DUMPSET_POLICY, type RetentionPolicy, RetentionPolicySchema } from "./policy";
 
 /**
@@ -24,7 +25,7 @@ export type SafetyFloors = z.infer<typeof SafetyFloorsSchema>;
 export const DEFAULT_SAFETY_FLOORS: Readonly<SafetyFloors> = Object.freeze({
   keepNewestComplete: 3,
   keepNewestDrillPassed: true,
-  legalHoldTags: ["legal-hold"],
+  legalHoldTags: [LEGAL_HOLD_TAG],
   maxRemovalFraction: 0.5,
   protectNewerThanHours: 24,
 });

@@ -1,4 +1,5 @@
 import type { BackupEntry } from "../catalog/entry";
+import { shortBackupId } from "../catalog/find";
 import { applyPolicy, EMPTY_POLICY_MESSAGE, isEmptyPolicy } from "./engine";
 import type { RetentionPolicy } from "./policy";
 import type { SafetyFloors } from "./settings";
@@ -172,7 +173,11 @@ export function diffPlans(previous: SourcePlan | undefined, next: SourcePlan): P
 
 /** The plan as `restic forget --json` prints one group: keep, remove and reasons, items carrying their id. */
 export function asResticForgetGroup(plan: SourcePlan) {
-  const item = (planned: PlannedBackup) => ({ id: planned.id, short_id: planned.id.slice(0, 8), time: planned.time });
+  const item = (planned: PlannedBackup) => ({
+    id: planned.id,
+    short_id: shortBackupId({ id: planned.id, kind: plan.kind }),
+    time: planned.time,
+  });
   return {
     tags: null,
     host: "",

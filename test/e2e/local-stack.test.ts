@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -44,6 +44,17 @@ describe("the local stack", () => {
     // The stack registered only its own generated key, so the seed's key id is flagged at ingest.
     const bySource = await runCli(["catalog", "list", "--source", "laptop"], { cwd: workspace, env });
     expect(bySource.stdout).toContain("master key mk-2025-01 is not held by the service");
+
+    // A second `npm start` in the same checkout leaves the live stack's state file alone.
+    const before = readFileSync(stateFile, "utf-8");
+    const second = await runCli(["local", "start", "--port", String(await freePort()), "--state-file", stateFile], {
+      cwd: workspace,
+      env,
+    });
+    expect(second.code, second.stderr).toBe(2);
+    expect(second.stderr).toContain(`a local stack is already running (pid ${child.pid}`);
+    expect(readFileSync(stateFile, "utf-8")).toBe(before);
+    expect((await runCli(["catalog", "list"], { cwd: workspace, env })).code).toBe(0);
 
     child.kill("SIGINT");
     const code = await new Promise((resolve) => child.once("exit", resolve));

@@ -159,6 +159,52 @@ describe.each([1, 2] as const)("a restic repository of format %i written by plai
   });
 });
 
+describe("a legal hold put on with restic tag", () => {
+  it("keeps the rewritten snapshot in its source as one entry, held, and never marks the old id FORGOTTEN", async () => {
+    const access = await addRepository("held");
+    const fixture = await makeResticFixture(access);
+    await stack.pump.drain();
+    const [older, newer] = fixture.snapshotIds as [string, string];
+    const source = (await stack.catalog.getBackup(older))?.source as string;
+    expect(source).toBe("restic:held host [ws1] tags [workspace-id:abc, workspace-owner:john]");
+
+    // restic writes the tagged snapshot under a new id (recording the old one as `original`), then deletes the old file.
+    await restic(["tag", "--add", "legal-hold", older.slice(0, 8)], access);
+    await stack.pump.drain();
+    await stack.runScheduled("reconciler");
+    await stack.pump.drain();
+
+    const snapshots = await resticJson<(ResticSnapshotJson & { original?: string })[]>(["snapshots"], access);
+    const held = snapshots.find((snapshot) => snapshot.original === older);
+    expect(held?.tags).toContain("legal-hold");
+    const rewritten = (await stack.catalog.getBackup(held?.id as string)) as ResticSnapshotEntry;
+    expect(rewritten).toMatchObject({ status: "COMPLETE", source, original: older });
+    expect(await stack.catalog.getBackup(older)).toMatchObject({ status: "REWRITTEN", rewrittenAs: held?.id });
+
+    const live = (await stack.catalog.listBySource(source)).filter((entry) => entry.status !== "REWRITTEN");
+    expect(live.map((entry) => entry.id).sort()).toEqual([held?.id, newer].sort());
+    const policy = ["--keep-last", "1", "--floor-keep-newest", "0", "--floor-max-removal-percent", "100"];
+    const set = await stack.cli([
+      "retention",
+      "set-policy",
+      "--source",
+      source,
+      ...policy,
+      "--floor-protect-hours",
+      "0",
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    const tried = await stack.cli(["retention", "plan", "--source", source, "--json"]);
+    expect(tried.code, tried.stderr).toBe(0);
+    const [plan] = JSON.parse(tried.stdout);
+    expect(plan.remove).toEqual([]);
+    expect(
+      plan.reasons.find((reason: { snapshot: { id: string } }) => reason.snapshot.id === held?.id).matches,
+    ).toContain("safety floor: legal hold (tag legal-hold)");
+    await fixture.cleanup();
+  });
+});
+
 describe("verifying a repository without its password", () => {
   it("reports a data file with a flipped byte, and covers the repository slice by slice", async () => {
     const access = await addRepository("flipped", passwordFile, ["--verify-slices", "4"]);

@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { checksumPathToName, parseChecksums, parseHostManifest } from "../../shared/dumpset/host-files";
 
@@ -17,6 +21,19 @@ describe("SHA256SUMS written by sha256sum", () => {
 
   it("unescapes names that sha256sum escaped", () => {
     expect(parseChecksums(`\\${HASH}  odd\\\\name\n`)).toEqual([{ sha256: HASH, path: "odd\\name" }]);
+  });
+
+  it("reads the BSD form that sha256sum --tag writes and sha256sum -c accepts", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "sums-"));
+    writeFileSync(path.join(dir, "main.dump"), "PGDMP");
+    writeFileSync(path.join(dir, "config.yaml"), "a: 1\n");
+    const tagged = execFileSync("sha256sum", ["--tag", "main.dump", "config.yaml"], { cwd: dir, encoding: "utf-8" });
+    const plain = execFileSync("sha256sum", ["main.dump", "config.yaml"], { cwd: dir, encoding: "utf-8" });
+    expect(tagged).toMatch(/^SHA256 \(main\.dump\) = [0-9a-f]{64}$/m);
+    expect(parseChecksums(tagged)).toEqual(parseChecksums(plain));
+    expect(parseChecksums(`SHA256 (/backups/x/main.dump) = ${HASH.toUpperCase()}\r\n`)).toEqual([
+      { sha256: HASH, path: "/backups/x/main.dump" },
+    ]);
   });
 
   it("rejects a line that is not a checksum, naming the line", () => {

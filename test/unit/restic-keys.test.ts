@@ -60,10 +60,11 @@ describe("opening restic key files", () => {
     const costly = { ...JSON.parse(keyFile("pw", randomMaster())), N: 2 ** 24, r: 64 };
     await expect(openMasterKey(JSON.stringify(costly), "pw")).rejects.toMatchObject({
       code: "restic-key-too-costly",
-      message: expect.stringMatching(
-        /asks scrypt for 13107\d MiB \(N=16777216, r=64, p=1\), over the 1024 MiB allowed/,
-      ),
+      message: expect.stringMatching(/asks scrypt for 13107\d MiB \(N=16777216, r=64, p=1\), over the 256 MiB allowed/),
     });
+    // What the old 1 GiB ceiling let through and a 512 MB indexer cannot survive.
+    const halfGig = { ...JSON.parse(keyFile("pw", randomMaster())), N: 2 ** 19, r: 8 };
+    await expect(openMasterKey(JSON.stringify(halfGig), "pw")).rejects.toMatchObject({ code: "restic-key-too-costly" });
   });
 
   it("opens a repository with whichever of its keys the password opens", async () => {

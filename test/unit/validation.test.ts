@@ -22,6 +22,14 @@ describe("describing a validation failure", () => {
     const error = new RestorableError("read-failed", "cannot read the key file k", { cause: new Error("ENOENT") });
     expect(describeError(error)).toBe("cannot read the key file k: ENOENT");
   });
+
+  it.each([
+    ["spawn pg_dump ENOENT; is PostgreSQL's client installed?", "spawn pg_dump ENOENT"],
+    ["cannot find the deployment (Region is missing)", "Region is missing"],
+    ['invalid duration "1x": not a duration', 'invalid duration "1x": not a duration'],
+  ])("says a cause once when the message already quotes it: %s", (message, cause) => {
+    expect(describeError(new RestorableError("x", message, { cause: new Error(cause) }))).toBe(message);
+  });
 });
 
 describe("describing a failure inside a document", () => {

@@ -94,12 +94,13 @@ export class DynamoCatalogStore implements CatalogStore {
             entry,
           },
           ConditionExpression:
-            "attribute_not_exists(pk) OR (NOT #status IN (:removed, :forgotten) AND " +
+            "attribute_not_exists(pk) OR (NOT #status IN (:removed, :forgotten, :rewritten) AND " +
             "NOT (:provisional = :yes AND manifestVersion = :version AND #status IN (:complete, :corrupt)))",
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: {
             ":removed": "REMOVED",
             ":forgotten": "FORGOTTEN",
+            ":rewritten": "REWRITTEN",
             ":complete": "COMPLETE",
             ":corrupt": "CORRUPT",
             ":provisional": PROVISIONAL_STATUSES.includes(entry.status) ? "yes" : "no",
@@ -161,6 +162,48 @@ export class DynamoCatalogStore implements CatalogStore {
     );
     if (countsTowardsSource(updated)) await this.advanceSource(existing.source, existing.kind, summarise(updated));
     return updated;
+  }
+
+  async recordRewrite(previousId: string, next: BackupEntry, at: Date): Promise<void> {
+    const previous = await this.getBackup(previousId);
+    if (!previous || (previous.kind === "restic" && previous.rewrittenAs === next.id)) return;
+    const updated = BackupEntrySchema.parse({
+      ...previous,
+      status: "REWRITTEN",
+      statusReason: `rewritten by restic as ${next.id.slice(0, 8)} (restic tag or rewrite); history kept here`,
+      statusChangedAt: at.toISOString(),
+      ...(previous.kind === "restic" ? { rewrittenAs: next.id } : {}),
+    });
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key.backup(previousId),
+        UpdateExpression: "SET #status = :status, entry = :entry",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":status": "REWRITTEN", ":entry": updated },
+      }),
+    );
+    // Same time, new id: whichever sorts later, the source's pointers must name the live snapshot.
+    const previousSort = key.timelineSort(previous);
+    for (const [pointer, sort] of [
+      ["latest", "latestSort"],
+      ["latestComplete", "latestCompleteSort"],
+    ] as const) {
+      if (pointer === "latestComplete" && next.status !== "COMPLETE") continue;
+      await this.updateUnlessNewer(
+        {
+          UpdateExpression: `SET ${pointer} = :summary, ${sort} = :sort`,
+          ConditionExpression: `${sort} = :previous`,
+          ExpressionAttributeValues: {
+            ":summary": summarise(next),
+            ":sort": key.timelineSort(next),
+            ":previous": previousSort,
+          },
+        },
+        previous.source,
+      );
+    }
   }
 
   async setTags(id: string, tags: string[]): Promise<BackupEntry | undefined> {

@@ -1,0 +1,112 @@
+import type { BackupEntry, ResticSnapshotEntry, SourceEntry } from "../../shared/catalog/entry";
+import type { GroupByField } from "../../shared/restic/repository";
+import { bytes, displayId, printFields, printTable, shortTime } from "./format";
+
+/** The components of a dump set, as pushed or as catalogued. */
+export function printComponents(components: { name: string; kind: string; size: number; sha256: string }[]): void {
+  printTable(
+    ["COMPONENT", "KIND", "SIZE", "SHA-256"],
+    components.map((c) => [c.name, c.kind, String(c.size), c.sha256]),
+  );
+}
+
+export function printBackups(backups: BackupEntry[]): void {
+  printTable(
+    ["ID", "CREATED", "HOST", "TAGS", "STATUS", "SIZE", "SOURCE / REASON"],
+    backups.map((b) => [
+      displayId(b.id),
+      shortTime(b.createdAt),
+      b.hostname ?? "-",
+      b.tags.join(",") || "-",
+      b.status,
+      b.sizeBytes === null ? "-" : bytes(b.sizeBytes),
+      b.statusReason ?? b.source,
+    ]),
+  );
+}
+
+/** One backup in full: its fields, then a dump set's components and problems. */
+export function printBackup(backup: BackupEntry): void {
+  const fields: [string, string][] = [
+    ["id", backup.id],
+    ["kind", backup.kind],
+    ["source", backup.source],
+    ["created", backup.createdAt],
+    ["status", backup.status + (backup.statusReason ? ` (${backup.statusReason})` : "")],
+    ["host", backup.hostname ?? "-"],
+    ["size", backup.sizeBytes === null ? "-" : `${bytes(backup.sizeBytes)} (${backup.sizeBytes} bytes)`],
+    ["tags", backup.tags.join(", ") || "-"],
+    ["indexed", backup.indexedAt],
+  ];
+  if (backup.kind === "dumpset") {
+    fields.push(["server version", backup.serverVersion ?? "-"], ["master key id", backup.masterKeyId ?? "-"]);
+  } else {
+    fields.push(...snapshotFields(backup));
+  }
+  printFields(fields);
+  if (backup.kind === "dumpset" && backup.components.length > 0) {
+    console.log("");
+    printComponents(backup.components);
+  }
+  if (backup.kind === "dumpset" && backup.problems.length > 1) {
+    console.log("\nproblems:");
+    for (const problem of backup.problems) console.log(`  - ${problem}`);
+  }
+}
+
+function snapshotFields(snapshot: ResticSnapshotEntry): [string, string][] {
+  return [
+    ["repository", snapshot.repository],
+    ["restic time", snapshot.resticTime ?? "-"],
+    ["username", snapshot.username ?? "-"],
+    ["paths", snapshot.paths.join(", ") || "-"],
+    ["tree", snapshot.tree ?? "-"],
+    ["parent", snapshot.parent ?? "-"],
+    ["program", snapshot.programVersion ?? "-"],
+    ...(snapshot.forgottenAt ? [["forgotten", snapshot.forgottenAt] as [string, string]] : []),
+  ];
+}
+
+/** Every source with its latest backup, for `catalog list` without a filter. */
+export function printSources(sources: SourceEntry[]): void {
+  if (sources.length === 0) {
+    console.log("The catalog is empty: no backup has arrived yet.");
+    return;
+  }
+  printTable(
+    ["SOURCE", "KIND", "LATEST", "STATUS", "LATEST COMPLETE"],
+    sources.map((s) => [
+      s.source,
+      s.kind,
+      s.latest ? `${displayId(s.latest.id)} (${shortTime(s.latest.createdAt)})` : "-",
+      s.latest?.status ?? "-",
+      s.latestComplete ? shortTime(s.latestComplete.createdAt) : "never",
+    ]),
+  );
+}
+
+interface GroupedBackups {
+  group_key: { hostname: string; paths: string[]; tags: string[] };
+  snapshots: BackupEntry[];
+}
+
+/** Groups as restic snapshots --group-by prints them. */
+export function printBackupGroups(groups: GroupedBackups[], fields: GroupByField[]): void {
+  if (groups.length === 0) {
+    console.log("No backups match.");
+    return;
+  }
+  for (const [index, group] of groups.entries()) {
+    if (index > 0) console.log("");
+    console.log(`snapshots for (${describeGroupKey(group.group_key, fields)}):`);
+    printBackups(group.snapshots);
+  }
+}
+
+function describeGroupKey(key: GroupedBackups["group_key"], fields: GroupByField[]): string {
+  const parts: string[] = [];
+  if (fields.includes("host")) parts.push(`host [${key.hostname}]`);
+  if (fields.includes("paths")) parts.push(`paths [${key.paths.join(", ")}]`);
+  if (fields.includes("tags")) parts.push(`tags [${key.tags.join(", ")}]`);
+  return parts.join(", ");
+}

@@ -1,0 +1,63 @@
+import type { ResticRepository } from "../../shared/restic/repository";
+import type { VerificationReport } from "../../shared/restic/verifier";
+import type { AddedRepository } from "../operator/restic-repositories";
+import { plural, printTable, shortTime } from "./format";
+
+export function printAddedRepository(name: string, added: AddedRepository): void {
+  console.log(
+    `${added.created ? "Registered" : "Updated"} restic repository ${name}; its password is in the secret ${added.repository.secretName}.`,
+  );
+  if (added.passwordCheck === "opens") console.log("The password opens the repository's keys.");
+  const init = added.passwordCheck === "not-initialised" ? `  restic -r ${added.url} init\n` : "";
+  console.log(
+    `\nGive restic this repository:\n${init}  restic -r ${added.url} ...\n  export RESTIC_REPOSITORY=${added.url}`,
+  );
+}
+
+export function printRepositories(repositories: (ResticRepository & { url: string })[]): void {
+  if (repositories.length === 0) {
+    console.log("No restic repository is registered: restorable restic add-repo <name> --password-file <file>");
+    return;
+  }
+  printTable(
+    ["NAME", "READABLE", "VERIFIED", "INTEGRITY", "GROUP BY", "URL"],
+    repositories.map((r) => [
+      r.name,
+      r.health ? `${r.health.status}${r.health.reason ? ` (${r.health.reason})` : ""}` : "no snapshot yet",
+      verifiedSummary(r),
+      integritySummary(r),
+      r.groupBy.join(",") || "-",
+      r.url,
+    ]),
+  );
+}
+
+function verifiedSummary(repository: Pick<ResticRepository, "verifySlices" | "verification">): string {
+  const covered = Object.keys(repository.verification?.sliceCheckedAt ?? {}).length;
+  return `${covered}/${repository.verifySlices} slices`;
+}
+
+function integritySummary(repository: Pick<ResticRepository, "verification">): string {
+  const mismatches = Object.keys(repository.verification?.openMismatches ?? {}).length;
+  if (!repository.verification) return "not verified yet";
+  return mismatches === 0
+    ? "OK"
+    : `CORRUPT: ${mismatches} file${mismatches === 1 ? " does" : "s do"} not hash to their name`;
+}
+
+/** What `restic verify` checked, and the coverage and mismatches after its last slice. */
+export function printVerification(reports: VerificationReport[]): void {
+  const checked = reports.reduce((sum, report) => sum + report.objectsChecked, 0);
+  console.log(`Checked ${plural(checked, "file")} in ${plural(reports.length, "slice")}.`);
+  const last = reports[reports.length - 1];
+  if (!last) return;
+  console.log(
+    `Coverage: ${last.slicesCovered} of ${last.slices} slices${last.fullyVerifiedSince ? `, whole repository verified since ${shortTime(last.fullyVerifiedSince)}` : ""}.`,
+  );
+  if (last.openMismatches.length > 0) {
+    console.log(`\n${last.openMismatches.length} file(s) do not hash to their name:`);
+    for (const key of last.openMismatches) console.log(`  ${key}`);
+  } else {
+    console.log("Every file checked hashes to its name.");
+  }
+}
