@@ -58,6 +58,7 @@ export async function resolveDeployment(
       region: env.RESTORABLE_REGION,
       endpoint: env.RESTORABLE_ENDPOINT,
       queueUrl: env.RESTORABLE_QUEUE_URL,
+      deadLetterQueueUrl: env.RESTORABLE_DEAD_LETTER_QUEUE_URL,
       masterKeySecret: env.RESTORABLE_MASTER_KEY_SECRET,
     }),
   });

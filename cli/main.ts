@@ -4,6 +4,7 @@ import { registerAlerts } from "./commands/alerts";
 import { registerBackupCommands } from "./commands/backup";
 import { registerBucketCommands } from "./commands/bucket";
 import { registerCatalogCommands } from "./commands/catalog";
+import { registerIngestCommands } from "./commands/ingest";
 import { registerKeyCommands } from "./commands/key";
 import { registerLocalCommands } from "./commands/local";
 import { registerPush } from "./commands/push";
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerCatalogCommands(program);
   registerResticCommands(program);
   registerRetentionCommands(program);
+  registerIngestCommands(program);
   registerAlerts(program);
   registerBucketCommands(program);
   registerKeyCommands(program);

@@ -8,7 +8,7 @@ import { SecretLookup } from "../shared/aws/secrets";
 import { openCatalog } from "../shared/catalog/dynamo/open";
 import { CachedKeyring } from "../shared/catalog/keyring";
 import { FUNCTIONS, type SettingsOf } from "../shared/contracts/functions";
-import { indexMessage } from "../shared/ingest/indexer";
+import { indexMessage, recordIndexingFailure } from "../shared/ingest/indexer";
 import { MasterKeyCache } from "../shared/restic/key-cache";
 import { secretPasswords } from "../shared/restic/passwords";
 import { CachedRepositoryRegistry } from "../shared/restic/registry-cache";
@@ -32,6 +32,7 @@ export function createIndexer(
     s3: clients.s3,
     catalog: catalog.backups,
     problems: catalog.problems,
+    alerts: catalog.alerts,
     keyring: new CachedKeyring(catalog.keyring),
     repositories: new CachedRepositoryRegistry(catalog.repositories),
     // A warm Lambda rereads a password once a minute; `fresh` skips that when one stops working.
@@ -45,7 +46,15 @@ export function createIndexer(
   const processor = new BatchProcessor(EventType.SQS);
 
   async function handleRecord(record: SQSRecord): Promise<void> {
-    for (const outcome of await indexMessage(record, deps)) {
+    let outcomes: Awaited<ReturnType<typeof indexMessage>>;
+    try {
+      outcomes = await indexMessage(record, deps);
+    } catch (error) {
+      const attempt = Number(record.attributes.ApproximateReceiveCount) || undefined;
+      await recordIndexingFailure({ ...record, ...(attempt ? { attempt } : {}) }, error, deps);
+      throw error;
+    }
+    for (const outcome of outcomes) {
       metrics.addMetric(
         outcome.outcome === "recorded" ? `Recorded${capitalise(outcome.status)}` : capitalise(outcome.outcome),
         MetricUnit.Count,

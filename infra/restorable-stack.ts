@@ -46,6 +46,7 @@ export class RestorableStack extends Stack {
       bucket: this.storage.bucket,
       table: this.catalog.table,
       ingestQueue: this.ingest.queue,
+      deadLetterQueue: this.ingest.deadLetterQueue,
       intendedEncryption: this.storage.intendedEncryption,
     });
 

@@ -16,18 +16,19 @@ export interface LocalClients {
  * whatever AWS_ENDPOINT_URL says. Without an endpoint they follow the standard environment (tests, LocalStack).
  * An emulator takes any credentials; a real endpoint gets the standard chain.
  */
-export function localClients(options: { endpoint?: string; region: string }): LocalClients {
+export function localClients(options: {
+  endpoint?: string;
+  region: string;
+  /** Whose requests these are (an emulator enforcing IAM tells users apart); default: the environment's. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}): LocalClients {
+  const credentials = options.credentials ?? {
+    accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "restorable-local",
+    secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "restorable-local",
+  };
   const config = {
     region: options.region,
-    ...(options.endpoint
-      ? {
-          endpoint: options.endpoint,
-          credentials: {
-            accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "restorable-local",
-            secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "restorable-local",
-          },
-        }
-      : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint, credentials } : {}),
   };
   return {
     s3: new S3Client({ ...config, ...(options.endpoint ? { forcePathStyle: true } : {}) }),

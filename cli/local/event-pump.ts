@@ -31,6 +31,8 @@ export interface EventPumpOptions {
 export class EventPump {
   private running = false;
   private loop: Promise<void> | undefined;
+  /** Cuts the long poll short when the pump stops, so stopping does not wait for it. */
+  private polling: AbortController | undefined;
 
   constructor(private readonly options: EventPumpOptions) {}
 
@@ -39,9 +41,12 @@ export class EventPump {
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
+        this.polling = new AbortController();
         try {
-          await this.pumpOnce(5);
+          await this.pumpOnce(5, this.polling.signal);
         } catch (error) {
+          // A poll cut short by stop(), or failing as the emulator goes away after it, is the stop, not an error.
+          if (!this.running) return;
           this.options.log.error("event pump failed to poll; retrying", { error: String(error) });
           await new Promise((resolve) => setTimeout(resolve, 1000));
         }
@@ -51,6 +56,7 @@ export class EventPump {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.polling?.abort();
     await this.loop;
   }
 
@@ -64,8 +70,9 @@ export class EventPump {
     }
   }
 
-  async pumpOnce(waitSeconds: number): Promise<number> {
+  async pumpOnce(waitSeconds: number, abortSignal?: AbortSignal): Promise<number> {
     const { sqs, queueUrl } = this.options;
+    // Only the receive is cut short: a batch received is handled and acknowledged, as Lambda would.
     const received = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
@@ -73,6 +80,7 @@ export class EventPump {
         WaitTimeSeconds: waitSeconds,
         MessageSystemAttributeNames: ["All"],
       }),
+      abortSignal ? { abortSignal } : {},
     );
     const messages = received.Messages ?? [];
     if (messages.length === 0) return 0;

@@ -26,11 +26,17 @@ export type LocalSettingValues = { [N in FunctionName]: SettingValues<(typeof FU
  */
 export function localSettingValues(deployment: Deployment): LocalSettingValues {
   const common = { catalogTable: deployment.table, backupBucket: deployment.bucket };
-  if (!deployment.queueUrl) throw new Error("a local deployment has an ingest queue");
+  if (!deployment.queueUrl || !deployment.deadLetterQueueUrl) {
+    throw new Error("a local deployment has an ingest queue and its dead-letter queue");
+  }
   return {
     indexer: common,
     verifier: common,
-    reconciler: { ...common, ingestQueueUrl: deployment.queueUrl },
+    reconciler: {
+      ...common,
+      ingestQueueUrl: deployment.queueUrl,
+      deadLetterQueueUrl: deployment.deadLetterQueueUrl,
+    },
     retention: common,
     bucketAudit: {
       ...common,
@@ -112,8 +118,7 @@ export function startLocalHandlers(options: LocalHandlerOptions): LocalHandlers 
       return result;
     },
     async stop() {
-      scheduler.stop();
-      await pump.stop();
+      await Promise.all([scheduler.stop(), pump.stop()]);
     },
   };
 }

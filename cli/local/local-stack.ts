@@ -7,7 +7,7 @@ import type { HeldKey } from "../../shared/keys/master-key";
 import type { Log } from "../../shared/log";
 import { useDeployment } from "../deployment";
 import { masterKeySecretName } from "../operator/key-escrow";
-import { registerHeldKeys } from "../operator/key-registry";
+import { recheckFlaggedSets, registerHeldKeys } from "../operator/key-registry";
 import { localClients } from "./clients";
 import { LOCAL_REGION } from "./defaults";
 import { type LocalHandlers, startLocalHandlers } from "./handlers";
@@ -50,12 +50,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const clients = localClients({ endpoint: emulator.endpoint, region: LOCAL_REGION });
     const deployment = { ...(await provision(names, LOCAL_REGION, clients)), endpoint: emulator.endpoint };
     // A deployed stack needs `restorable key register` once; the local stack is ready to use as it starts.
+    const catalog = openCatalog(clients.dynamo, deployment.table);
     const heldKeys = await registerHeldKeys(
       clients.secrets,
-      openCatalog(clients.dynamo, deployment.table).keyring,
+      catalog.keyring,
       masterKeySecretName(deployment),
       new Date(),
     );
+    // As `key register` does: sets flagged for naming a key now held lose the flag.
+    const cleared = await recheckFlaggedSets(catalog.backups, heldKeys, new Date());
+    if (cleared.length > 0)
+      options.progress?.(`${cleared.length} flagged sets name a held master key: no longer flagged`);
     process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
     const handlers = startLocalHandlers({ deployment, region: LOCAL_REGION, clients, log: options.log, run: true });
 

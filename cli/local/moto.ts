@@ -107,7 +107,9 @@ export async function startEmulator(
   const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
   // Through a watchdog that stops moto when our stdin pipe closes, so that a test run or benchmark
-  // killed outright (timeout, Ctrl-C twice) does not leave an emulator running behind it.
+  // killed outright (timeout, Ctrl-C twice) does not leave an emulator running behind it. In a process group
+  // of its own: Ctrl-C in a terminal signals the whole foreground group, and moto must outlive the handlers
+  // still talking to it until the stack stops it (stop() below), or they log connection errors on the way out.
   const child = spawn(
     path.join(VENV_DIRECTORY, "bin", "python"),
     ["-c", WATCHDOG, motoServer, "-H", "127.0.0.1", "-p", String(port)],
@@ -115,6 +117,7 @@ export async function startEmulator(
       // moto's Step Functions interpreter calls moto back on MOTO_PORT.
       env: { ...process.env, ...options.environment, MOTO_PORT: String(port) },
       stdio: ["pipe", "ignore", "pipe"],
+      detached: true,
     },
   );
   let stderr = "";

@@ -6,7 +6,9 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { SecretLookup } from "../../shared/aws/secrets";
 import type { DynamoKeyring } from "../../shared/catalog/dynamo/keyring";
+import type { CatalogStore } from "../../shared/catalog/store";
 import { InvalidInputError } from "../../shared/errors";
+import { recheckMasterKeyFlags } from "../../shared/ingest/recheck-master-keys";
 import {
   type HeldKey,
   type MasterKeySecret,
@@ -81,4 +83,29 @@ export async function importMasterKey(
   }
   await secrets.send(new PutSecretValueCommand({ SecretId: secretName, SecretString: JSON.stringify(secret) }));
   return "imported";
+}
+
+/** A set that was flagged for naming a master key the service did not hold, and no longer is. */
+export interface ClearedFlag {
+  id: string;
+  masterKeyId: string | null;
+}
+
+/**
+ * After the service comes to hold more master keys (import, register, combine --store, the local stack's
+ * start), sets flagged for naming a key it did not hold are judged again: those naming a key now held lose
+ * the flag. Returns them with the key each names, so the operator is told which keys made the difference.
+ */
+export async function recheckFlaggedSets(
+  catalog: Pick<CatalogStore, "listSources" | "listBySource" | "setStatus" | "getBackup">,
+  held: readonly HeldKey[],
+  now: Date,
+): Promise<ClearedFlag[]> {
+  const ids = await recheckMasterKeyFlags(catalog, held, now);
+  const cleared: ClearedFlag[] = [];
+  for (const id of ids) {
+    const entry = await catalog.getBackup(id);
+    cleared.push({ id, masterKeyId: entry?.kind === "dumpset" ? entry.masterKeyId : null });
+  }
+  return cleared;
 }

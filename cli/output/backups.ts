@@ -63,12 +63,30 @@ function snapshotFields(snapshot: ResticSnapshotEntry): [string, string][] {
     ["tree", snapshot.tree ?? "-"],
     ["parent", snapshot.parent ?? "-"],
     ["program", snapshot.programVersion ?? "-"],
-    ...(snapshot.forgottenAt ? [["forgotten", snapshot.forgottenAt] as [string, string]] : []),
+    ...optionalField("original", snapshot.original),
+    ...optionalField("rewritten as", snapshot.rewrittenAs),
+    ...optionalField("forgotten", snapshot.forgottenAt),
   ];
 }
 
+/** A field shown only when it has a value. */
+function optionalField(label: string, value: string | null): [string, string][] {
+  return value ? [[label, value]] : [];
+}
+
+/** What the catalog cannot show of a source: its repository turned unreadable after the source's latest backup. */
+export interface NewestAttempt {
+  repository: string;
+  status: "UNREADABLE";
+  since: string;
+  reason: string | null;
+}
+
+/** A source as `catalog list` shows it: its latest backup, and what may have come after it unread. */
+export type SourceRow = SourceEntry & { newest: NewestAttempt | null };
+
 /** Every source with its latest backup, for `catalog list` without a filter. */
-export function printSources(sources: SourceEntry[]): void {
+export function printSources(sources: SourceRow[]): void {
   if (sources.length === 0) {
     console.log("The catalog is empty: no backup has arrived yet.");
     return;
@@ -79,10 +97,17 @@ export function printSources(sources: SourceEntry[]): void {
       s.source,
       s.kind,
       s.latest ? `${displayId(s.latest.id)} (${shortTime(s.latest.createdAt)})` : "-",
-      s.latest?.status ?? "-",
+      s.newest ? `${s.newest.status} (newest)` : (s.latest?.status ?? "-"),
       s.latestComplete ? shortTime(s.latestComplete.createdAt) : "never",
     ]),
   );
+  const unreadable = new Map(sources.flatMap((s) => (s.newest ? [[s.newest.repository, s.newest]] : [])));
+  for (const [repository, newest] of unreadable) {
+    console.log(
+      `\n(newest): restic repository ${repository} cannot be read since ${shortTime(newest.since)}, so its sources ` +
+        `may have newer snapshots than shown${newest.reason ? `: ${newest.reason}` : ""}`,
+    );
+  }
 }
 
 interface GroupedBackups {

@@ -1,5 +1,7 @@
 import type { Log } from "../../shared/log";
 import type { LocalStack } from "../local/local-stack";
+import { EMULATOR_CREDENTIALS } from "../operator/restic-environment";
+import { resticEnvironmentLines } from "./restic";
 
 /** The banner `local start` prints once the stack is up: where everything is and what to run next. */
 export function printLocalStackReady(stack: Pick<LocalStack, "deployment" | "heldKeys">, stateFile: string): void {
@@ -19,6 +21,11 @@ In another terminal, from this repository:
   npx restorable push <backup-dir> --source <name>
   npx restorable backup postgres --source <name> --dbname <database>
   npx restorable catalog list
+
+restic needs credentials and a region to reach this stack (any values work against the emulator):
+${resticEnvironmentLines({ ...EMULATOR_CREDENTIALS, AWS_DEFAULT_REGION: deployment.region }).join("\n")}
+  npx restorable restic add-repo <name> --password-file <file>   (prints restic's -r URL)
+
 The CLI finds this stack through the state file. Stop with Ctrl-C.`);
 }
 

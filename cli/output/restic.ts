@@ -1,17 +1,33 @@
 import type { ResticRepository } from "../../shared/restic/repository";
 import type { VerificationReport } from "../../shared/restic/verifier";
+import type { ResticEnvironment } from "../operator/restic-environment";
 import type { AddedRepository } from "../operator/restic-repositories";
 import { plural, printTable, shortTime } from "./format";
 
-export function printAddedRepository(name: string, added: AddedRepository): void {
+/** What `restic add-repo` did, and everything a host's restic needs: the -r URL, its environment, the retention hint. */
+export function printAddedRepository(name: string, added: AddedRepository, environment: ResticEnvironment): void {
   console.log(
     `${added.created ? "Registered" : "Updated"} restic repository ${name}; its password is in the secret ${added.repository.secretName}.`,
   );
   if (added.passwordCheck === "opens") console.log("The password opens the repository's keys.");
   const init = added.passwordCheck === "not-initialised" ? `  restic -r ${added.url} init\n` : "";
   console.log(
-    `\nGive restic this repository:\n${init}  restic -r ${added.url} ...\n  export RESTIC_REPOSITORY=${added.url}`,
+    "\nGive restic this repository and environment:\n" +
+      `${resticEnvironmentLines(environment.env).join("\n")}\n` +
+      `  export RESTIC_REPOSITORY=${added.url}\n${init}  restic -r ${added.url} ...\n` +
+      `Credentials: ${environment.credentials}.`,
   );
+  console.log(
+    "\nWorkspaces using the Coder restic module: set auto_forget = false in the module (hosts cannot forget, by\n" +
+      "design: restic forget is denied to them) and move its retention_keep_* values here, e.g. for\n" +
+      "retention_keep_last = 10 and retention_keep_daily = 14:\n" +
+      `  restorable retention set-policy --repo ${name} --keep-last 10 --keep-daily 14`,
+  );
+}
+
+/** `export NAME=value` lines for restic's environment. */
+export function resticEnvironmentLines(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([variable, value]) => `  export ${variable}=${value}`);
 }
 
 export function printRepositories(repositories: (ResticRepository & { url: string })[]): void {

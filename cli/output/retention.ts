@@ -1,16 +1,8 @@
 import type { BackupEntry } from "../../shared/catalog/entry";
 import type { PlannedSource, StoredPlan } from "../../shared/retention/apply";
-import type { SafetyFloors, SettingsOrigin } from "../../shared/retention/settings";
+import type { RetentionPolicy, SafetyFloors, SettingsOrigin } from "../../shared/retention/settings";
 import type { SourcePlan } from "../../shared/retention/source-plan";
-import { displayId, printFields, printTable, shortTime, warn } from "./format";
-
-/**
- * A mistyped --source plans and applies nothing without complaint; say so on stderr (stdout stays the
- * plan, for scripts). A policy may be set before a source's first backup, so set-policy does not ask.
- */
-export function warnNoBackups(source: string): void {
-  warn(`no backups of source ${source} in the catalog; restorable catalog list shows the sources`);
-}
+import { displayId, printFields, printTable, shortTime } from "./format";
 
 /** `retention plan`: per source, what is kept and removed and why, and the change since the stored plan. */
 export function printPlans(planned: PlannedSource[]): void {
@@ -94,6 +86,43 @@ export function printPolicy({ plan, origin, entries, policyFlags }: ShownPolicy)
   }
 }
 
+/** `retention show-policy --repo`: the repository's own policy, and what each of its sources gets. */
+export interface RepositoryPolicy {
+  repository: string;
+  policy: RetentionPolicy | null;
+  policyFlags: string[];
+  floors: SafetyFloors;
+  sources: { source: string; origin: "source" | "repository" | "none"; policyFlags: string[] }[];
+}
+
+export function printRepositoryPolicy(shown: RepositoryPolicy): void {
+  const floors = describeFloors(shown.floors);
+  printFields(
+    [
+      ["repository", shown.repository],
+      ["policy", shown.policy ? shown.policyFlags.join(" ") : "none: restic sources have no default"],
+      ...floors.map((line, index): [string, string] => [index === 0 ? "floors" : "", line]),
+    ],
+    { gap: "", minWidth: 11 },
+  );
+  if (shown.sources.length === 0) {
+    console.log("\nNo sources of this repository in the catalog yet.");
+  } else {
+    console.log("");
+    printTable(
+      ["SOURCE", "POLICY", "FROM"],
+      shown.sources.map((s) => [
+        s.source,
+        s.policyFlags.join(" ") || "none",
+        s.origin === "source" ? "its own" : s.origin === "repository" ? "the repository's" : "-",
+      ]),
+    );
+  }
+  if (!shown.policy) {
+    console.log(`\nSet one: restorable retention set-policy --repo ${shown.repository} --keep-…`);
+  }
+}
+
 function describeOrigin(origin: SettingsOrigin): string {
   switch (origin.kind) {
     case "source":
@@ -118,6 +147,6 @@ function describeFloors(floors: SafetyFloors): string[] {
 }
 
 /** Quotes a value for a POSIX shell when it holds anything but safe characters (restic source names hold spaces). */
-function shellQuote(value: string): string {
+export function shellQuote(value: string): string {
   return /^[\w.:@/-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }

@@ -30,10 +30,11 @@ import {
   type SetManifest,
   SetManifestSchema,
 } from "../../shared/dumpset/manifest";
+import { describeChecksum, sameChecksum } from "../../shared/dumpset/s3-checksum";
 import { RestorableError } from "../../shared/errors";
 import { parseJsonWith, parseWith } from "../../shared/validation";
 import { PROGRAM_VERSION } from "../version";
-import { type UploadedObject, uploadHashing } from "./hashing-upload";
+import { hashLikeUpload, ObjectExistsError, type UploadedObject, uploadHashing } from "./hashing-upload";
 import { noProgress, type TransferProgress } from "./progress";
 
 export class BackupDirectoryError extends RestorableError {}
@@ -163,6 +164,7 @@ export async function pushDirectory(options: PushDirectoryOptions): Promise<Push
         kind: component.kind,
         size: uploaded.size,
         sha256: uploaded.sha256,
+        checksum: uploaded.checksum,
       });
     }
   } finally {
@@ -326,22 +328,72 @@ async function uploadComponent(
   progress: TransferProgress,
   abortSignal: AbortSignal | undefined,
 ): Promise<UploadedObject> {
-  const body: Readable =
-    component.kind === "directory-archive"
-      ? createTar({ gzip: true, portable: true, cwd: path.dirname(component.localPath) }, [
-          path.basename(component.localPath),
-        ]).pipe(new PassThrough())
-      : createReadStream(component.localPath, { highWaterMark: 1024 * 1024 });
-  return uploadHashing({
-    s3,
-    bucket,
-    key,
-    body,
-    contentType: component.kind === "directory-archive" ? "application/gzip" : "application/octet-stream",
-    ...(component.kind === "directory-archive" ? {} : { expectedBytes: component.estimatedBytes }),
-    onBytes: (count) => progress.advance(count),
-    ...(abortSignal ? { abortSignal } : {}),
-  });
+  // An interrupted push already uploaded this one: keep it if it holds these very bytes (it can never be
+  // replaced: uploads only create keys), instead of sending it again.
+  const existing = await headWithChecksum(s3, bucket, key);
+  if (existing) return resumeFrom(existing, key, component, progress);
+  try {
+    return await uploadHashing({
+      s3,
+      bucket,
+      key,
+      body: componentBody(component),
+      contentType: component.kind === "directory-archive" ? "application/gzip" : "application/octet-stream",
+      ...(component.kind === "directory-archive" ? {} : { expectedBytes: component.estimatedBytes }),
+      onBytes: (count) => progress.advance(count),
+      ...(abortSignal ? { abortSignal } : {}),
+    });
+  } catch (error) {
+    // Another push of the same directory got there first.
+    const raced = error instanceof ObjectExistsError ? await headWithChecksum(s3, bucket, key) : undefined;
+    if (raced) return resumeFrom(raced, key, component, noProgress);
+    throw error;
+  }
+}
+
+function componentBody(component: PlannedComponent): Readable {
+  return component.kind === "directory-archive"
+    ? createTar({ gzip: true, portable: true, cwd: path.dirname(component.localPath) }, [
+        path.basename(component.localPath),
+      ]).pipe(new PassThrough())
+    : createReadStream(component.localPath, { highWaterMark: 1024 * 1024 });
+}
+
+interface ExistingObject {
+  size: number;
+  checksum: string | undefined;
+  versionId: string | undefined;
+}
+
+async function headWithChecksum(s3: S3Client, bucket: string, key: string): Promise<ExistingObject | undefined> {
+  try {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: "ENABLED" }));
+    return { size: head.ContentLength ?? 0, checksum: head.ChecksumSHA256, versionId: head.VersionId };
+  } catch (error) {
+    if (isMissingObject(error)) return undefined;
+    throw error;
+  }
+}
+
+async function resumeFrom(
+  existing: ExistingObject,
+  key: string,
+  component: PlannedComponent,
+  progress: TransferProgress,
+): Promise<UploadedObject> {
+  const local = await hashLikeUpload(
+    componentBody(component),
+    component.kind === "directory-archive" ? undefined : component.estimatedBytes,
+    (count) => progress.advance(count),
+  );
+  if (local.size !== existing.size || !sameChecksum(local.checksum, existing.checksum)) {
+    throw new BackupDirectoryError(
+      "component-differs",
+      `${key} was uploaded by an earlier push with other bytes (${existing.size} bytes, ${describeChecksum(existing.checksum)}) ` +
+        `than ${component.localPath} has now; uploaded objects are never replaced: make the changed backup a new directory`,
+    );
+  }
+  return { key, ...local, versionId: existing.versionId };
 }
 
 /**

@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import { type Readable, Transform, type TransformCallback } from "node:stream";
-import { AbortMultipartUploadCommand, PutObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
+import { AbortMultipartUploadCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { SHA256_TAG } from "../../shared/dumpset/object-tags";
+import { isPreconditionFailed } from "../../shared/aws/s3-errors";
+import { type S3Checksum, S3ChecksumHasher } from "../../shared/dumpset/s3-checksum";
 import { RestorableError } from "../../shared/errors";
 
 const MiB = 1024 * 1024;
@@ -28,6 +28,8 @@ export interface UploadedObject {
   key: string;
   size: number;
   sha256: string;
+  /** What S3 computed and verified for the upload: the service's own word on the bytes. */
+  checksum: S3Checksum;
   versionId: string | undefined;
 }
 
@@ -49,19 +51,27 @@ export interface HashingUploadOptions {
   abortSignal?: AbortSignal;
 }
 
+/** The key already holds an object: a committed history is never replaced (the upload sends If-None-Match). */
+export class ObjectExistsError extends RestorableError {
+  constructor(readonly key: string) {
+    super("object-exists", `${key} already exists and is never replaced`);
+  }
+}
+
 /**
- * Streams `body` into a multipart upload while hashing it in the same pass, then records the
- * SHA-256 as a tag on the uploaded version (see shared/dumpset/object-tags.ts for why a tag).
+ * Streams `body` into a multipart upload while hashing it in the same pass: the whole object's SHA-256
+ * and the checksum S3 computes for the upload (`ChecksumAlgorithm: SHA256`), which S3 verifies part by
+ * part and reports back for the indexer to compare. The upload only creates the key (`If-None-Match: *`,
+ * which the host policy requires): an existing object is refused with ObjectExistsError, never replaced.
  */
 export async function uploadHashing(options: HashingUploadOptions): Promise<UploadedObject> {
-  const hash = createHash("sha256");
-  let size = 0;
+  const plan = partPlan(options.expectedBytes);
+  const hasher = new S3ChecksumHasher(plan.partSize);
   const hashing = new Transform({
     // Buffer as much as the source reads at once, so the hash stage does not stall reading ahead.
     highWaterMark: 2 * MiB,
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      hash.update(chunk);
-      size += chunk.length;
+      hasher.update(chunk);
       options.onBytes?.(chunk.length);
       callback(null, chunk);
     },
@@ -83,8 +93,10 @@ export async function uploadHashing(options: HashingUploadOptions): Promise<Uplo
       Key: options.key,
       Body: hashing,
       ContentType: options.contentType ?? "application/octet-stream",
+      ChecksumAlgorithm: "SHA256",
+      IfNoneMatch: "*",
     },
-    ...partPlan(options.expectedBytes),
+    ...plan,
     leavePartsOnError: false,
     ...(options.abortSignal ? { abortController: abortControllerFor(options.abortSignal) } : {}),
   });
@@ -100,18 +112,28 @@ export async function uploadHashing(options: HashingUploadOptions): Promise<Uplo
         .send(new AbortMultipartUploadCommand({ Bucket: options.bucket, Key: options.key, UploadId: upload.uploadId }))
         .catch(() => undefined);
     }
+    if (isPreconditionFailed(error)) throw new ObjectExistsError(options.key);
     throw new UploadError("upload-failed", `upload of ${options.key} failed`, { cause: error });
   }
-  const sha256 = hash.digest("hex");
-  await options.s3.send(
-    new PutObjectTaggingCommand({
-      Bucket: options.bucket,
-      Key: options.key,
-      ...(versionId ? { VersionId: versionId } : {}),
-      Tagging: { TagSet: [{ Key: SHA256_TAG, Value: sha256 }] },
-    }),
-  );
-  return { key: options.key, size, sha256, versionId };
+  const { sha256, checksum, size } = hasher.digest();
+  return { key: options.key, size, sha256, checksum, versionId };
+}
+
+/**
+ * Hashes a body exactly as `uploadHashing` would, without uploading it: what a resumed push compares with
+ * an object an interrupted push already uploaded.
+ */
+export async function hashLikeUpload(
+  body: Readable,
+  expectedBytes: number | undefined,
+  onBytes?: (bytes: number) => void,
+): Promise<{ size: number; sha256: string; checksum: S3Checksum }> {
+  const hasher = new S3ChecksumHasher(partPlan(expectedBytes).partSize);
+  for await (const chunk of body) {
+    hasher.update(chunk as Buffer);
+    onBytes?.((chunk as Buffer).length);
+  }
+  return hasher.digest();
 }
 
 function abortControllerFor(signal: AbortSignal): AbortController {

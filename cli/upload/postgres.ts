@@ -91,7 +91,14 @@ export async function backupPostgres(options: BackupPostgresOptions): Promise<Pu
   }
 
   const components = [
-    { name: "main.dump", key: uploaded.key, kind: "pg-dump" as const, size: uploaded.size, sha256: uploaded.sha256 },
+    {
+      name: "main.dump",
+      key: uploaded.key,
+      kind: "pg-dump" as const,
+      size: uploaded.size,
+      sha256: uploaded.sha256,
+      checksum: uploaded.checksum,
+    },
   ];
   return commitPushedSet(
     options.s3,

@@ -8,7 +8,7 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { FUNCTIONS } from "../../shared/contracts/functions";
 import { INGEST_NOTIFICATIONS, INGEST_QUEUE } from "../../shared/contracts/ingest";
-import { INCOMING_PREFIX, MANIFEST_NAME, SETS_PREFIX } from "../../shared/contracts/layout";
+import { INCOMING_PREFIX, MANIFEST_NAME, RESTIC_PREFIX, SETS_PREFIX } from "../../shared/contracts/layout";
 import {
   grantCatalogAccess,
   grantObjectActions,
@@ -84,14 +84,21 @@ export class Ingest extends Construct {
     const committed = `${SETS_PREFIX}*/${MANIFEST_NAME}`;
     grantObjectActions(props.bucket, this.indexer, ["s3:PutObject"], [committed]);
     grantObjectActions(props.bucket, this.indexer, ["s3:DeleteObject"], [`${INCOMING_PREFIX}*`]);
+    // Putting replaced history back: copy the committed (or last sound) version over the key, and release
+    // a replacing dump-set version to expire (a tag). It never deletes a version.
+    const history = `${SETS_PREFIX}*`;
+    grantObjectActions(props.bucket, this.indexer, ["s3:PutObject", "s3:PutObjectVersionTagging"], [history]);
+    const repositories = `${RESTIC_PREFIX}*`;
+    grantObjectActions(props.bucket, this.indexer, ["s3:PutObject"], [repositories]);
     Validations.of(this.indexer.role as Construct).acknowledge(
       ...INGEST_NOTIFICATIONS.map((n) => ({
         id: objectWildcardFinding(props.bucket, n.prefix),
         reason: "The indexer reads whatever arrives under its prefixes; objects are not known in advance.",
       })),
-      ...[committed, `${INCOMING_PREFIX}*`].map((pattern) => ({
+      ...[committed, `${INCOMING_PREFIX}*`, history, repositories].map((pattern) => ({
         id: objectPatternFinding(props.bucket, pattern),
-        reason: "The indexer commits hosts' sets: committed manifests and commit requests have run-time keys.",
+        reason:
+          "The indexer commits hosts' sets and puts replaced components back: committed manifests, commit requests and components have run-time keys.",
       })),
       {
         id: passwordsFinding,

@@ -8,7 +8,7 @@ import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { FUNCTIONS, type ScheduledFunction, type SettingValues, scheduleOf } from "../../shared/contracts/functions";
-import { PLANS_PREFIX, RESTIC_PREFIX, SETS_PREFIX } from "../../shared/contracts/layout";
+import { INCOMING_PREFIX, PLANS_PREFIX, RESTIC_PREFIX, SETS_PREFIX } from "../../shared/contracts/layout";
 import {
   grantCatalogAccess,
   grantObjectActions,
@@ -26,6 +26,8 @@ export interface ScheduledProps {
   readonly table: ITableV2;
   /** Where the reconciler hands the indexer what no event reported. */
   readonly ingestQueue: IQueue;
+  /** The ingest queue's dead-letter queue, which the reconciler watches. */
+  readonly deadLetterQueue: IQueue;
   /** The bucket's default encryption, as the audit expects it (shared/contracts/storage-policy.ts). */
   readonly intendedEncryption: string;
   /**
@@ -57,14 +59,22 @@ export class Scheduled extends Construct {
     this.reconciler = this.scheduledFunction("Reconciler", "reconciler", {
       ...common,
       ingestQueueUrl: props.ingestQueue.queueUrl,
+      deadLetterQueueUrl: props.deadLetterQueue.queueUrl,
     });
-    grantObjectRead(props.bucket, this.reconciler, [RESTIC_PREFIX]);
-    grantCatalogAccess(props.table, this.reconciler, "read");
+    const reconciled = [SETS_PREFIX, INCOMING_PREFIX, RESTIC_PREFIX];
+    grantObjectRead(props.bucket, this.reconciler, reconciled);
+    // Read-write for the alerts it raises (replaced history, dead letters).
+    grantCatalogAccess(props.table, this.reconciler, "read-write");
     props.ingestQueue.grantSendMessages(this.reconciler);
-    Validations.of(this.reconciler.role as Construct).acknowledge({
-      id: objectWildcardFinding(props.bucket, RESTIC_PREFIX),
-      reason: "The reconciler lists every repository's snapshots/ folder; repositories are registered at run time.",
-    });
+    this.reconciler.addToRolePolicy(
+      new PolicyStatement({ actions: ["sqs:GetQueueAttributes"], resources: [props.deadLetterQueue.queueArn] }),
+    );
+    Validations.of(this.reconciler.role as Construct).acknowledge(
+      ...reconciled.map((prefix) => ({
+        id: objectWildcardFinding(props.bucket, prefix),
+        reason: "The reconciler lists sets, commit requests and repositories; their keys are known only at run time.",
+      })),
+    );
 
     this.retention = this.scheduledFunction("Retention", "retention", common);
     grantObjectRead(props.bucket, this.retention, [SETS_PREFIX, RESTIC_PREFIX, PLANS_PREFIX]);
@@ -75,6 +85,8 @@ export class Scheduled extends Construct {
     grantObjectActions(props.bucket, this.retention, ["s3:DeleteObject"], deletable);
     const writable = [`${RESTIC_PREFIX}*/locks/*`, `${PLANS_PREFIX}*`];
     grantObjectActions(props.bucket, this.retention, ["s3:PutObject"], writable);
+    // Releasing a removed set's versions to expire after the grace period (a tag on each version).
+    grantObjectActions(props.bucket, this.retention, ["s3:PutObjectVersionTagging"], [`${SETS_PREFIX}*`]);
     Validations.of(this.retention.role as Construct).acknowledge(
       ...[SETS_PREFIX, RESTIC_PREFIX, PLANS_PREFIX].map((prefix) => ({
         id: objectWildcardFinding(props.bucket, prefix),

@@ -93,7 +93,12 @@ function cdkLifecycleRule(rule: S3LifecycleRule): LifecycleRule {
   return {
     id: rule.ID,
     enabled: rule.Status === "Enabled",
-    ...(rule.Filter?.Prefix ? { prefix: rule.Filter.Prefix } : {}),
+    ...(rule.Filter?.Prefix || rule.Filter?.And?.Prefix
+      ? { prefix: rule.Filter?.Prefix || rule.Filter?.And?.Prefix }
+      : {}),
+    ...(rule.Filter?.And?.Tags
+      ? { tagFilters: Object.fromEntries(rule.Filter.And.Tags.map((tag) => [tag.Key, tag.Value])) }
+      : {}),
     abortIncompleteMultipartUploadAfter: days(rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation),
     transitions: rule.Transitions?.map((transition) => {
       const storageClass = STORAGE_CLASSES[transition.StorageClass ?? ""];

@@ -148,6 +148,9 @@ export function describeRules(rules: readonly LifecycleRule[]): string {
         id: rule.ID,
         status: rule.Status,
         prefix: rule.Filter?.Prefix ?? rule.Prefix ?? rule.Filter?.And?.Prefix ?? "",
+        tags: [...(rule.Filter?.And?.Tags ?? []), ...(rule.Filter?.Tag ? [rule.Filter.Tag] : [])]
+          .map((tag) => `${tag.Key}=${tag.Value}`)
+          .sort(),
         abort: rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation ?? null,
         transitions: (rule.Transitions ?? []).map((t) => `${t.Days}:${t.StorageClass}`).sort(),
         noncurrent: rule.NoncurrentVersionExpiration?.NoncurrentDays ?? null,

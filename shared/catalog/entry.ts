@@ -46,6 +46,21 @@ const BackupEntryBaseSchema = z.object({
   indexedAt: IsoDateTimeSchema,
 });
 
+/** A component as the catalog keeps it: the manifest's record, and the S3 version the catalog pins. */
+export const CatalogComponentSchema = ManifestComponentSchema.extend({
+  /**
+   * The version of the object that was committed with the set: what restores and drills read, whatever was
+   * written to the key later. null for a component not there yet.
+   */
+  versionId: z.string().nullable().default(null),
+  /**
+   * When the committed version was replaced and put back by copying it (its bytes and S3 checksum equal),
+   * the copy's version: the current one. The committed version stays, and stays pinned.
+   */
+  healedVersionId: z.string().nullable().default(null),
+});
+export type CatalogComponent = z.infer<typeof CatalogComponentSchema>;
+
 export const DumpSetEntrySchema = BackupEntryBaseSchema.extend({
   kind: z.literal("dumpset"),
   manifestKey: z.string(),
@@ -55,7 +70,7 @@ export const DumpSetEntrySchema = BackupEntryBaseSchema.extend({
   masterKeyId: z.string().nullable(),
   /** Whether the service holds the set's master key; null when unknown (no key id, or no keyring yet). */
   masterKeyHeld: z.boolean().nullable().default(null),
-  components: z.array(ManifestComponentSchema),
+  components: z.array(CatalogComponentSchema),
   /** Every problem found, one line each; statusReason summarises them. */
   problems: z.array(z.string()),
 });

@@ -31,6 +31,8 @@ export interface CatalogStore {
    * at `next`, and its source's latest pointers move to `next`. Idempotent.
    */
   recordRewrite(previousId: string, next: BackupEntry, at: Date): Promise<void>;
+  /** Records that a dump set's committed component was put back by a copy, whose version is now current. */
+  recordHealedComponent(id: string, component: string, healedVersionId: string): Promise<void>;
   /** Replaces a backup's tags (a legal hold, say), keeping everything else. */
   setTags(id: string, tags: string[]): Promise<BackupEntry | undefined>;
   getBackup(id: string): Promise<BackupEntry | undefined>;

@@ -10,6 +10,8 @@ export const SETTINGS = {
   catalogTable: { variable: "CATALOG_TABLE_NAME", schema: z.string().min(1) },
   backupBucket: { variable: "BACKUP_BUCKET_NAME", schema: z.string().min(1) },
   ingestQueueUrl: { variable: "INGEST_QUEUE_URL", schema: z.string().min(1) },
+  /** Where messages the indexer gave up on wait; the reconciler raises an alert while any do. */
+  deadLetterQueueUrl: { variable: "INGEST_DEAD_LETTER_QUEUE_URL", schema: z.string().min(1) },
   /** The bucket's intended default encryption: AES256, or aws:kms:<key arn> (contracts/storage-policy.ts). */
   bucketEncryption: { variable: "BUCKET_ENCRYPTION", schema: z.string().min(1) },
   /** "repair" puts drifted bucket settings back; "report" only raises the alert. */
@@ -69,13 +71,14 @@ export const FUNCTIONS = {
     trigger: { kind: "schedule", everyMinutes: 24 * 60, localEverySeconds: 24 * 60 * 60 },
   }),
   /**
-   * Catches snapshot changes no event reported. The emulator never sends delete-marker events, so the
-   * local stack runs it every few seconds to see `restic forget`.
+   * Catches what no event reported: dump sets committed or completed without an indexed event, replaced
+   * components, restic snapshot changes. The emulator never sends delete-marker events, so the local stack
+   * runs it every few seconds to see `restic forget`.
    */
   reconciler: defineFunction({
     entry: "reconciler",
-    description: "Hands the indexer restic snapshot changes that no S3 event reported",
-    settings: [...catalogAndBucket, "ingestQueueUrl"],
+    description: "Hands the indexer dump sets and restic snapshots that no S3 event reported",
+    settings: [...catalogAndBucket, "ingestQueueUrl", "deadLetterQueueUrl"],
     timeoutSeconds: 5 * 60,
     memoryMB: 1024,
     trigger: { kind: "schedule", everyMinutes: 60, localEverySeconds: 5 },

@@ -15,6 +15,14 @@ export interface HostAccessTarget {
   kmsKeyArn?: string;
 }
 
+/** Tags decide which versions may expire (see RELEASE_TAG): no host may set or remove one. */
+const TAGGING_ACTIONS = [
+  "s3:PutObjectTagging",
+  "s3:PutObjectVersionTagging",
+  "s3:DeleteObjectTagging",
+  "s3:DeleteObjectVersionTagging",
+];
+
 const DESTRUCTIVE_ACTIONS = [
   "s3:DeleteObject",
   "s3:DeleteObjectVersion",
@@ -27,32 +35,49 @@ const DESTRUCTIVE_ACTIONS = [
 ];
 
 /**
- * What a host pushing dump sets of one source may do, and nothing more: write new components under
- * its own prefix and ask for a commit, read its own sets (to resume and to recognise a pushed
- * directory), never delete, never write a committed manifest, never touch another source. A
- * compromised host can add junk, but cannot destroy or rewrite its history.
+ * What a host pushing dump sets of one source may do, and nothing more: create new components under
+ * its own prefix (never replace one: If-None-Match is required) and ask for a commit, read its own sets
+ * (to resume and to recognise a pushed directory), never delete or tag, never write a committed manifest,
+ * never touch another source. A compromised host can add junk, but cannot destroy or rewrite its history.
  */
 export function dumpSetHostStatements(target: HostAccessTarget, source: string): PolicyStatementJson[] {
   const own = `${target.bucketArn}/${SETS_PREFIX}${source}/*`;
   const requests = `${target.bucketArn}/${INCOMING_PREFIX}${source}/*`;
   return [
     {
-      Sid: "WriteOwnSetsAndCommitRequests",
+      // Creating an object (PutObject, CompleteMultipartUpload) under sets/ needs If-None-Match: *, so a key
+      // that exists is never replaced. Allow-only on purpose: the emulator ignores conditions and would read
+      // a conditional Deny as unconditional; in AWS, a request without the header matches no Allow.
+      Sid: "CreateOwnSetObjectsOnly",
       Effect: "Allow",
-      // Tagging the exact version uploaded (the SHA-256 tag) is PutObjectVersionTagging.
-      Action: [
-        "s3:PutObject",
-        "s3:PutObjectTagging",
-        "s3:PutObjectVersionTagging",
-        "s3:AbortMultipartUpload",
-        "s3:ListMultipartUploadParts",
-      ],
+      Action: ["s3:PutObject"],
+      Resource: [own],
+      Condition: { Null: { "s3:if-none-match": "false" } },
+    },
+    {
+      // CreateMultipartUpload and UploadPart take no conditional header; CompleteMultipartUpload does.
+      Sid: "UploadPartsOfOwnSetObjects",
+      Effect: "Allow",
+      Action: ["s3:PutObject"],
+      Resource: [own],
+      Condition: { Bool: { "s3:ObjectCreationOperation": "false" } },
+    },
+    {
+      Sid: "WriteOwnCommitRequests",
+      Effect: "Allow",
+      Action: ["s3:PutObject"],
+      Resource: [requests],
+    },
+    {
+      Sid: "ManageOwnUploads",
+      Effect: "Allow",
+      Action: ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
       Resource: [own, requests],
     },
     {
       Sid: "ReadOwnSetsAndCommitRequests",
       Effect: "Allow",
-      Action: ["s3:GetObject", "s3:GetObjectTagging"],
+      Action: ["s3:GetObject"],
       Resource: [own, requests],
     },
     {
@@ -67,13 +92,13 @@ export function dumpSetHostStatements(target: HostAccessTarget, source: string):
       // The service commits manifests; a host writing one directly could rewrite a committed set.
       Sid: "NeverWriteCommittedManifests",
       Effect: "Deny",
-      Action: ["s3:PutObject", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
+      Action: ["s3:PutObject"],
       Resource: [`${target.bucketArn}/${SETS_PREFIX}*/${MANIFEST_NAME}`],
     },
     {
       Sid: "NeverDestroy",
       Effect: "Deny",
-      Action: DESTRUCTIVE_ACTIONS,
+      Action: [...DESTRUCTIVE_ACTIONS, ...TAGGING_ACTIONS],
       Resource: [target.bucketArn, `${target.bucketArn}/*`],
     },
     ...kmsStatements(target),
@@ -107,6 +132,12 @@ export function resticHostStatements(target: HostAccessTarget, repository: strin
       Effect: "Allow",
       Action: ["s3:DeleteObject"],
       Resource: [`${target.bucketArn}/${prefix}locks/*`],
+    },
+    {
+      Sid: "NeverTag",
+      Effect: "Deny",
+      Action: TAGGING_ACTIONS,
+      Resource: [`${target.bucketArn}/*`],
     },
     {
       Sid: "NeverDestroyBackups",

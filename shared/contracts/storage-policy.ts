@@ -1,5 +1,5 @@
 import type { LifecycleRule, PublicAccessBlockConfiguration } from "@aws-sdk/client-s3";
-import { PLANS_PREFIX, SETS_PREFIX } from "./layout";
+import { INCOMING_PREFIX, PLANS_PREFIX, RESTIC_PREFIX, SETS_PREFIX } from "./layout";
 
 /**
  * How the backup bucket must be set up, as plain data in S3's own API shape: the CDK stack builds
@@ -7,6 +7,14 @@ import { PLANS_PREFIX, SETS_PREFIX } from "./layout";
  * it. Days are chosen for backups that only restore drills read.
  */
 export const NONCURRENT_VERSION_GRACE_DAYS = 30;
+
+/**
+ * The tag that lets a noncurrent version under sets/ expire. A committed set pins the versions it was
+ * committed with, and a pinned version must outlive anything written over it later, so under sets/ only
+ * versions released on purpose expire: those of a set retention removed, and those that replaced a
+ * committed component (damage, once put back). Hosts may not tag at all.
+ */
+export const RELEASE_TAG = { Key: "restorable-release", Value: "expire" } as const;
 
 export const LIFECYCLE_RULES: readonly LifecycleRule[] = [
   {
@@ -26,11 +34,26 @@ export const LIFECYCLE_RULES: readonly LifecycleRule[] = [
     ],
   },
   {
-    // What retention or `restic prune` deleted stays recoverable for a grace period, then goes.
-    ID: "expire-noncurrent-versions",
+    // What retention removed, or what overwrote a committed component, stays for a grace period, then goes;
+    // versions a kept set pins carry no release tag and never expire.
+    ID: "expire-released-set-versions",
+    Status: "Enabled",
+    Filter: { And: { Prefix: SETS_PREFIX, Tags: [{ ...RELEASE_TAG }] } },
+    NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_VERSION_GRACE_DAYS },
+  },
+  ...[RESTIC_PREFIX, INCOMING_PREFIX, PLANS_PREFIX].map(
+    (prefix): LifecycleRule => ({
+      // What retention, `restic prune` or a commit deleted stays recoverable for a grace period, then goes.
+      ID: `expire-noncurrent-${prefix.replace(/\/$/, "")}`,
+      Status: "Enabled",
+      Filter: { Prefix: prefix },
+      NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_VERSION_GRACE_DAYS },
+    }),
+  ),
+  {
+    ID: "remove-expired-delete-markers",
     Status: "Enabled",
     Filter: { Prefix: "" },
-    NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_VERSION_GRACE_DAYS },
     Expiration: { ExpiredObjectDeleteMarker: true },
   },
   {

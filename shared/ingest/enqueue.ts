@@ -8,7 +8,7 @@ export async function enqueueNotifications(
   sqs: SQSClient,
   queueUrl: string,
   bucket: string,
-  events: readonly { key: string; eventName: SyntheticEventName }[],
+  events: readonly { key: string; eventName: SyntheticEventName; versionId?: string }[],
   source: string,
 ): Promise<void> {
   for (let offset = 0; offset < events.length; offset += 10) {
@@ -18,7 +18,9 @@ export async function enqueueNotifications(
         QueueUrl: queueUrl,
         Entries: batch.map((event, index) => ({
           Id: String(index),
-          MessageBody: JSON.stringify(syntheticNotification(bucket, event.key, event.eventName, source)),
+          MessageBody: JSON.stringify(
+            syntheticNotification(bucket, event.key, event.eventName, source, event.versionId),
+          ),
         })),
       }),
     );

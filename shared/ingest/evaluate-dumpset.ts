@@ -1,10 +1,11 @@
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { isMissingObject } from "../aws/s3-errors";
-import type { DumpSetEntry } from "../catalog/entry";
+import type { CatalogComponent, DumpSetEntry } from "../catalog/entry";
 import { mapConcurrently } from "../concurrency";
 import { componentKey, manifestKey, setIdTime } from "../contracts/layout";
-import { type SetManifest, SetManifestSchema } from "../dumpset/manifest";
+import { type ManifestComponent, type SetManifest, SetManifestSchema } from "../dumpset/manifest";
 import { SHA256_TAG } from "../dumpset/object-tags";
+import { describeChecksum, sameChecksum } from "../dumpset/s3-checksum";
 import { describeError, InvalidInputError } from "../errors";
 import { parseJsonWith } from "../validation";
 
@@ -24,13 +25,24 @@ export type DumpSetEvaluation = { found: true; entry: DumpSetEntry; manifestVers
  * recorded SHA-256 (read from the object's tag, never by downloading the object). Judging from S3's
  * current state rather than from the event makes duplicate and reordered events harmless.
  */
+export interface EvaluationOptions {
+  /** The master key ids the service holds; undefined when none are registered (nothing is flagged). */
+  heldKeyIds: Set<string> | undefined;
+  /**
+   * The versions a committed set pins, by component: a committed set is judged by exactly those, whatever
+   * was written to its keys since (that is damage, healed elsewhere). Absent at the first commit, when the
+   * current versions are looked at, and pinned if the set is complete.
+   */
+  pins?: ReadonlyMap<string, Pick<CatalogComponent, "versionId" | "healedVersionId">>;
+}
+
 export async function evaluateDumpSet(
   s3: S3Client,
   location: DumpSetLocation,
   now: Date,
-  /** The master key ids the service holds; undefined when none are registered (nothing is flagged). */
-  heldKeyIds: Set<string> | undefined,
+  options: EvaluationOptions,
 ): Promise<DumpSetEvaluation> {
+  const { heldKeyIds } = options;
   const { bucket, source, setId } = location;
   const key = manifestKey(source, setId);
   let text: string;
@@ -66,26 +78,13 @@ export async function evaluateDumpSet(
   if (misplaced.length > 0) return corrupt(location, now, manifestVersion, misplaced, manifest);
 
   const checks = await mapConcurrently(manifest.components, 8, async (component) => {
-    const observed = await observeObject(s3, bucket, component.key);
-    if (!observed) return { severity: "missing" as const, problem: `component ${component.name} is missing` };
-    if (observed.size !== component.size) {
-      return {
-        severity: "corrupt" as const,
-        problem: `component ${component.name} is ${observed.size} bytes in S3, the manifest says ${component.size}`,
-      };
-    }
-    if (!observed.sha256) {
-      return { severity: "corrupt" as const, problem: `component ${component.name} has no recorded SHA-256` };
-    }
-    if (observed.sha256 !== component.sha256) {
-      return {
-        severity: "corrupt" as const,
-        problem: `component ${component.name} has SHA-256 ${observed.sha256}, the manifest says ${component.sha256}`,
-      };
-    }
-    return undefined;
+    const pinned = options.pins?.get(component.name);
+    const observed = await observeObject(s3, bucket, component.key, pinned?.versionId ?? undefined);
+    const pin = { versionId: observed?.versionId ?? null, healedVersionId: pinned?.healedVersionId ?? null };
+    return { component: { ...component, ...pin }, problem: await judgeComponent(component, observed) };
   });
-  const problems = checks.flatMap((check) => (check ? [check] : []));
+  const components = checks.map((check) => check.component);
+  const problems = checks.flatMap((check) => (check.problem ? [check.problem] : []));
   const status = problems.some((p) => p.severity === "corrupt")
     ? "CORRUPT"
     : problems.length > 0
@@ -111,35 +110,87 @@ export async function evaluateDumpSet(
       serverVersion: manifest.server_version,
       masterKeyId: manifest.master_key_id,
       masterKeyHeld,
-      components: manifest.components,
+      components,
       problems: problems.map((p) => p.problem),
     },
   };
+}
+
+interface ObservedObject {
+  size: number;
+  versionId: string | null;
+  /** S3's own SHA-256 checksum of the version, as HeadObject reports it. */
+  checksum: string | undefined;
+  /** Legacy: the SHA-256 an uploader before 0.2 wrote as a tag on the version. */
+  taggedSha256: () => Promise<string | undefined>;
 }
 
 async function observeObject(
   s3: S3Client,
   bucket: string,
   key: string,
-): Promise<{ size: number; sha256: string | undefined } | undefined> {
+  versionId: string | undefined,
+): Promise<ObservedObject | undefined> {
   try {
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    // Read the tags of the very version HEAD saw, so a concurrent overwrite cannot mix two versions.
-    const tagging = await s3.send(
-      new GetObjectTaggingCommand({
+    const head = await s3.send(
+      new HeadObjectCommand({
         Bucket: bucket,
         Key: key,
-        ...(head.VersionId ? { VersionId: head.VersionId } : {}),
+        ChecksumMode: "ENABLED",
+        ...(versionId ? { VersionId: versionId } : {}),
       }),
     );
-    return {
-      size: head.ContentLength ?? 0,
-      sha256: tagging.TagSet?.find((tag) => tag.Key === SHA256_TAG)?.Value,
+    // The tags of the very version HEAD saw, so a concurrent overwrite cannot mix two versions.
+    const seen = head.VersionId ?? versionId;
+    const taggedSha256 = async () => {
+      const tagging = await s3.send(
+        new GetObjectTaggingCommand({ Bucket: bucket, Key: key, ...(seen ? { VersionId: seen } : {}) }),
+      );
+      return tagging.TagSet?.find((tag) => tag.Key === SHA256_TAG)?.Value;
     };
+    return { size: head.ContentLength ?? 0, versionId: seen ?? null, checksum: head.ChecksumSHA256, taggedSha256 };
   } catch (error) {
     if (isMissingObject(error)) return undefined;
     throw new Error(`could not inspect ${key}: ${describeError(error)}`, { cause: error });
   }
+}
+
+type ComponentProblem = { severity: "missing" | "corrupt"; problem: string };
+
+/**
+ * A component is what the manifest says when S3 holds it with the declared size and S3's own checksum of
+ * its bytes equals the one recorded at upload. Manifests from uploaders before 0.2 carry no checksum: their
+ * SHA-256 is read from the object's tag, which is the host's word, not S3's.
+ */
+async function judgeComponent(
+  component: ManifestComponent,
+  observed: ObservedObject | undefined,
+): Promise<ComponentProblem | undefined> {
+  if (!observed) return { severity: "missing", problem: `component ${component.name} is missing` };
+  if (observed.size !== component.size) {
+    return {
+      severity: "corrupt",
+      problem: `component ${component.name} is ${observed.size} bytes in S3, the manifest says ${component.size}`,
+    };
+  }
+  if (component.checksum) {
+    if (sameChecksum(component.checksum, observed.checksum)) return undefined;
+    return {
+      severity: "corrupt",
+      problem: observed.checksum
+        ? `component ${component.name}: S3 checksums its bytes as ${describeChecksum(observed.checksum)}, the manifest recorded ${describeChecksum(component.checksum)}`
+        : `component ${component.name}: S3 holds no SHA-256 checksum for it (not uploaded by restorable push), the manifest recorded ${describeChecksum(component.checksum)}`,
+    };
+  }
+  const sha256 = await observed.taggedSha256();
+  if (!sha256) return { severity: "corrupt", problem: `component ${component.name} has no recorded SHA-256` };
+  if (sha256 !== component.sha256) {
+    return {
+      severity: "corrupt",
+      problem: `component ${component.name} has SHA-256 ${sha256}, the manifest says ${component.sha256}`,
+    };
+  }
+  return undefined;
 }
 
 function baseEntry(location: DumpSetLocation, now: Date, manifestVersion: string | null): DumpSetEntry {
@@ -178,7 +229,13 @@ function corrupt(
     manifestVersion,
     entry: {
       ...entry,
-      ...(manifest ? { hostname: manifest.hostname, tags: manifest.tags, components: manifest.components } : {}),
+      ...(manifest
+        ? {
+            hostname: manifest.hostname,
+            tags: manifest.tags,
+            components: manifest.components.map((c) => ({ ...c, versionId: null, healedVersionId: null })),
+          }
+        : {}),
       status: "CORRUPT",
       statusReason: summariseProblems(problems),
       problems,

@@ -1,9 +1,13 @@
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { isMissingObject } from "../aws/s3-errors";
+import type { BackupEntry, CatalogComponent } from "../catalog/entry";
 import { type ClassifiedKey, classifyKey, manifestKey } from "../contracts/layout";
+import { describeError } from "../errors";
 import { parseJsonWith } from "../validation";
 import { commitSet } from "./commit";
 import { evaluateDumpSet } from "./evaluate-dumpset";
+import { guardCommittedComponent, type WriteEvent } from "./guard-history";
+import { guardResticFile } from "./guard-restic";
 import { forgetResticSnapshot, indexResticSnapshot } from "./index-restic";
 import type { IndexerDependencies, ObjectOutcome, QueueMessage, ResticDependencies } from "./ports";
 import { decodeEventKey, isCreation, isRemoval, type S3EventRecord, S3NotificationMessageSchema } from "./s3-events";
@@ -26,6 +30,32 @@ export async function indexMessage(
   return outcomes;
 }
 
+/**
+ * A message the indexer could not handle: its keys are recorded as ingest problems with the reason, so
+ * whoever finds it later in the dead-letter queue (`restorable ingest dlq`) learns why. Best effort: the
+ * store that failed may be the very one this writes to.
+ */
+export async function recordIndexingFailure(
+  message: QueueMessage & { attempt?: number },
+  error: unknown,
+  deps: Pick<IndexerDependencies, "problems" | "log" | "now">,
+): Promise<void> {
+  const parsed = S3NotificationMessageSchema.safeParse(safeJson(message.body));
+  const keys =
+    parsed.success && "Records" in parsed.data ? parsed.data.Records.map((r) => decodeEventKey(r.s3.object.key)) : [];
+  const reason = `indexing failed${message.attempt ? ` (attempt ${message.attempt})` : ""}: ${describeError(error)}`;
+  deps.log.error("could not index a message; it returns to the queue", { messageId: message.messageId, keys, reason });
+  for (const key of keys) await deps.problems.record(key, reason, deps.now()).catch(() => undefined);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 async function indexRecord(
   record: S3EventRecord,
   deps: IndexerDependencies & ResticDependencies,
@@ -39,12 +69,19 @@ async function indexRecord(
     case "set-manifest":
       return isCreation(record) ? indexDumpSet(key, classified, deps) : ignored(deps, key, record.eventName);
     case "set-component":
-      return isCreation(record) ? indexComponentArrival(key, classified, deps) : ignored(deps, key, record.eventName);
+      return isCreation(record)
+        ? indexComponentArrival(key, classified, writeEventOf(record), deps)
+        : ignored(deps, key, record.eventName);
     case "commit-request":
       return isCreation(record)
         ? commitSet(classified.source, classified.setId, deps)
         : ignored(deps, key, record.eventName);
-    case "restic-file":
+    case "restic-file": {
+      if (isCreation(record)) {
+        // restic never rewrites a file: a new version of an existing one is damage to put back first.
+        const guarded = await guardResticFile({ key, ...classified }, writeEventOf(record), deps);
+        if (guarded) return guarded;
+      }
       if (classified.fileType !== "snapshots") {
         // Packs, indexes, keys and locks come and go with every restic run; the verifier checks them.
         return { key, outcome: "ignored", reason: `restic ${classified.fileType} file` };
@@ -54,6 +91,7 @@ async function indexRecord(
         : isRemoval(record)
           ? forgetResticSnapshot(key, classified.repository, classified.name, deps)
           : ignored(deps, key, record.eventName);
+    }
     case "unrecognised":
       if (isRemoval(record)) return ignored(deps, key, `removal of an unrecognised object (${classified.reason})`);
       await deps.problems.record(key, classified.reason, deps.now());
@@ -67,11 +105,12 @@ async function indexDumpSet(
   set: Extract<ClassifiedKey, { type: "set-manifest" | "set-component" }>,
   deps: IndexerDependencies,
 ): Promise<ObjectOutcome> {
+  const existing = await deps.catalog.getBackup(set.setId);
   const evaluation = await evaluateDumpSet(
     deps.s3,
     { bucket: deps.bucket, source: set.source, setId: set.setId },
     deps.now(),
-    await deps.keyring.heldKeyIds(),
+    { heldKeyIds: await deps.keyring.heldKeyIds(), ...(existing ? { pins: pinsOf(existing) } : {}) },
   );
   if (!evaluation.found) return ignored(deps, key, "the set's manifest no longer exists");
   const outcome = await deps.catalog.recordBackup(evaluation.entry, evaluation.manifestVersion);
@@ -92,8 +131,14 @@ async function indexDumpSet(
 async function indexComponentArrival(
   key: string,
   component: Extract<ClassifiedKey, { type: "set-component" }>,
+  write: WriteEvent,
   deps: IndexerDependencies,
 ): Promise<ObjectOutcome> {
+  // A committed set's history never changes: a new version of one of its components is damage to undo.
+  const existing = await deps.catalog.getBackup(component.setId);
+  const committed = existing?.kind === "dumpset" && existing.status === "COMPLETE" ? existing : undefined;
+  const pinned = committed?.components.find((c) => c.key === key && c.versionId !== null);
+  if (committed && pinned) return guardCommittedComponent(committed, pinned, write, deps);
   try {
     await deps.s3.send(
       new HeadObjectCommand({ Bucket: deps.bucket, Key: manifestKey(component.source, component.setId) }),
@@ -104,6 +149,16 @@ async function indexComponentArrival(
     throw error;
   }
   return indexDumpSet(key, component, deps);
+}
+
+/** A COMPLETE set is judged by the versions it was committed with, never by what was written over them. */
+function pinsOf(entry: BackupEntry): Map<string, CatalogComponent> {
+  if (entry.kind !== "dumpset" || entry.status !== "COMPLETE") return new Map();
+  return new Map(entry.components.filter((c) => c.versionId !== null).map((c) => [c.name, c]));
+}
+
+function writeEventOf(record: S3EventRecord): WriteEvent {
+  return { versionId: record.s3.object.versionId, principal: record.userIdentity?.principalId };
 }
 
 function ignored(deps: IndexerDependencies, key: string, reason: string): ObjectOutcome {

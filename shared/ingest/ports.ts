@@ -1,4 +1,5 @@
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { AlertStore } from "../catalog/alerts";
 import type { CatalogStore } from "../catalog/store";
 import type { Log } from "../log";
 import type { MasterKeyCache } from "../restic/key-cache";
@@ -10,6 +11,8 @@ export interface IndexerDependencies {
   catalog: CatalogStore;
   problems: ProblemRecorder;
   keyring: KeyringReader;
+  /** Replaced history (a committed component, a restic file) is put back and reported here, once per incident. */
+  alerts: Pick<AlertStore, "raiseOnce">;
   bucket: string;
   log: Log;
   now: () => Date;
@@ -34,7 +37,9 @@ export type ObjectOutcome =
   | { key: string; outcome: "recorded"; id: string; status: string }
   | { key: string; outcome: "kept-existing"; id: string }
   | { key: string; outcome: "ignored"; reason: string }
-  | { key: string; outcome: "problem"; reason: string };
+  | { key: string; outcome: "problem"; reason: string }
+  /** A committed object was replaced; the good version was made current again and an alert raised. */
+  | { key: string; outcome: "healed"; id: string; replacedVersionId: string | null };
 
 export interface ResticDependencies {
   repositories: RepositoryRegistry;

@@ -4,6 +4,8 @@ import { z } from "zod";
 export const S3EventRecordSchema = z.object({
   eventName: z.string(),
   eventTime: z.string(),
+  /** Who wrote the object, as S3 reports it (absent from the events we synthesise). */
+  userIdentity: z.object({ principalId: z.string().optional() }).optional(),
   s3: z.object({
     bucket: z.object({ name: z.string() }),
     object: z.object({
@@ -46,6 +48,7 @@ export function syntheticNotification(
   key: string,
   eventName: "ObjectCreated:Put" | "ObjectRemoved:DeleteMarkerCreated",
   source: string,
+  versionId?: string,
 ) {
   return {
     Records: [
@@ -56,7 +59,10 @@ export function syntheticNotification(
         eventTime: new Date().toISOString(),
         s3: {
           bucket: { name: bucket },
-          object: { key: encodeURIComponent(key).replace(/%2F/g, "/").replace(/%20/g, "+") },
+          object: {
+            key: encodeURIComponent(key).replace(/%2F/g, "/").replace(/%20/g, "+"),
+            ...(versionId ? { versionId } : {}),
+          },
         },
       },
     ],

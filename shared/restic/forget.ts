@@ -10,7 +10,7 @@ import { resticRepositoryPrefix } from "../contracts/layout";
 import { describeError, RestorableError } from "../errors";
 import type { MasterKey } from "./crypto";
 import { decodeConfig, decodeLock, encodeLock, isStaleLock, type Lock, resticFileId } from "./files";
-import { formatResticTime } from "./time";
+import { formatResticTime, parseResticTime } from "./time";
 
 /** Another client holds a live lock: restic's protocol says wait, so this run does nothing. */
 export class RepositoryLockedError extends RestorableError {
@@ -82,7 +82,7 @@ async function refuseIfLocked(options: ForgetOptions, ours: string | undefined):
     }
     if (isStaleLock(lock, options.now())) continue;
     throw new RepositoryLockedError(
-      `repository ${options.repository} is locked${lock.exclusive ? " exclusively" : ""} by ${lock.username}@${lock.hostname} (pid ${lock.pid}) since ${lock.time}; retention waits for the next run`,
+      `repository ${options.repository} is locked${lock.exclusive ? " exclusively" : ""} by ${lock.username}@${lock.hostname} (pid ${lock.pid}) since ${parseResticTime(lock.time).date.toISOString()}; retention waits for the next run`,
     );
   }
 }

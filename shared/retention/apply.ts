@@ -3,7 +3,8 @@ import { isMissingObject } from "../aws/s3-errors";
 import type { AlertStore } from "../catalog/alerts";
 import type { BackupEntry } from "../catalog/entry";
 import type { CatalogStore } from "../catalog/store";
-import { planKey } from "../contracts/layout";
+import { planKey, setPrefix } from "../contracts/layout";
+import { releaseAllVersions } from "../dumpset/release";
 import { describeError } from "../errors";
 import type { Log } from "../log";
 import { forgetSnapshots, RepositoryLockedError } from "../restic/forget";
@@ -168,6 +169,8 @@ async function removeDumpSets(entries: BackupEntry[], stored: StoredPlan, deps: 
     try {
       // The manifest first: once it is gone, nobody takes the set for complete while its parts go.
       await deleteKeys(deps.s3, deps.bucket, [entry.manifestKey]);
+      // Pinned versions never expire while their set is kept; once removed, every version may, after the grace.
+      await releaseAllVersions(deps.s3, deps.bucket, setPrefix(entry.source, entry.id));
       await deleteKeys(
         deps.s3,
         deps.bucket,

@@ -16,6 +16,8 @@ export type PlanPointer = z.infer<typeof PlanPointerSchema>;
 export interface RetentionStore {
   getSettings(scope: SettingsScope): Promise<RetentionSettings | undefined>;
   putSettings(scope: SettingsScope, settings: RetentionSettings): Promise<void>;
+  /** Removes the settings of a scope; returns the settings removed, or undefined when none were set. */
+  deleteSettings(scope: SettingsScope): Promise<RetentionSettings | undefined>;
   lastPlan(source: string): Promise<PlanPointer | undefined>;
   recordPlan(pointer: PlanPointer): Promise<void>;
 }

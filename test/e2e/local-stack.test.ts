@@ -12,7 +12,14 @@ import { CLI, runCli } from "../support/stack";
 const localStacks: ChildProcess[] = [];
 
 afterAll(() => {
-  for (const child of localStacks) child.kill("SIGKILL");
+  for (const child of localStacks) {
+    try {
+      // Each stack runs in a process group of its own, as a terminal's foreground job does.
+      process.kill(-(child.pid as number), "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
 });
 
 /** What a new user does: start the stack in one terminal, push and list from another. */
@@ -21,6 +28,11 @@ describe("the local stack", () => {
     const { child, workspace, stateFile, port, output } = await startLocalStack();
     expect(output()).toContain(`emulator   http://127.0.0.1:${port}`);
     expect(output()).toMatch(/master key mk-[0-9a-f]{16} \(fingerprint mk-[0-9a-f]{16}\)/);
+    // What restic needs to reach the stack, which it cannot guess ("no credentials found").
+    expect(output()).toContain(
+      "  export AWS_ACCESS_KEY_ID=restorable-local\n  export AWS_SECRET_ACCESS_KEY=restorable-local",
+    );
+    expect(output()).toContain("  export AWS_DEFAULT_REGION=us-east-1");
     expect(existsSync(stateFile)).toBe(true);
 
     // The other terminal: no flags, no variables; the CLI finds the stack through the state file.
@@ -56,10 +68,13 @@ describe("the local stack", () => {
     expect(readFileSync(stateFile, "utf-8")).toBe(before);
     expect((await runCli(["catalog", "list"], { cwd: workspace, env })).code).toBe(0);
 
-    child.kill("SIGINT");
-    const code = await new Promise((resolve) => child.once("exit", resolve));
-    expect(code).toBe(0);
+    // Ctrl-C in a terminal signals the whole foreground process group, not the CLI alone.
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    process.kill(-(child.pid as number), "SIGINT");
+    expect(await exited).toBe(0);
     expect(output()).toContain("stopped");
+    // The handlers stop before the emulator does: no poll or scheduled run fails on the way out.
+    expect(output()).not.toContain("[error]");
     expect(existsSync(stateFile)).toBe(false);
   });
 
@@ -82,6 +97,7 @@ async function startLocalStack() {
   const child = spawn(process.execPath, [CLI, "local", "start", "--port", String(port), "--state-file", stateFile], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, AWS_ENDPOINT_URL: undefined },
+    detached: true,
   });
   localStacks.push(child);
   let output = "";

@@ -102,7 +102,26 @@ describe("indexing dump sets", () => {
     );
     const corrupt = await stack.catalog.getBackup(flipped.setId);
     expect(corrupt?.status).toBe("CORRUPT");
-    expect(corrupt?.statusReason).toMatch(/^component main.dump has SHA-256 [0-9a-f]{64}, the manifest says/);
+    // S3's own checksum of the bytes, not anything the host wrote, is compared with the manifest.
+    expect(corrupt?.statusReason).toMatch(
+      /^component main.dump: S3 checksums its bytes as SHA256 [A-Za-z0-9+/]{43}=, the manifest recorded SHA256 /,
+    );
+  });
+
+  it("judges sets from uploaders before 0.2 by their SHA-256 tag, the only record they have", async () => {
+    const honest = newSet();
+    await honest.putLegacyComponent("main.dump");
+    await honest.putLegacyComponent("config.yaml");
+    await honest.putManifest(honest.legacyManifest());
+    const lying = newSet();
+    await lying.putLegacyComponent("main.dump", "PGDMP databasf");
+    await lying.putLegacyComponent("config.yaml");
+    await lying.putManifest(lying.legacyManifest());
+    await stack.pump.drain();
+    expect((await stack.catalog.getBackup(honest.setId))?.status).toBe("COMPLETE");
+    expect((await stack.catalog.getBackup(lying.setId))?.statusReason).toMatch(
+      /^component main.dump has SHA-256 [0-9a-f]{64}, the manifest says/,
+    );
   });
 
   it("keeps one entry when the same event is delivered twice", async () => {

@@ -4,8 +4,10 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { beforeAll, describe, expect, it } from "vitest";
+import { DynamoKeyring } from "../../shared/catalog/dynamo/keyring";
 import { parseShareFile, type ShareFile, serializeShareFile, withChecksum } from "../../shared/keys/escrow";
 import { masterKeyFingerprint } from "../../shared/keys/master-key";
+import { SetWriter } from "../support/dumpsets";
 import { type CliResult, startTestStack, type TestStack } from "../support/stack";
 
 let stack: TestStack;
@@ -76,9 +78,28 @@ describe("master key escrow through the CLI", () => {
       new PutSecretValueCommand({ SecretId: secretName, SecretString: JSON.stringify({ key: "x".repeat(44) }) }),
     );
     const overwritten = await currentSecret();
+    // Registered since, the catalog holds only the wrong key, so a set naming the real one arrives flagged.
+    await new DynamoKeyring(stack.dynamo, stack.deployment.table).replace([
+      {
+        keyId: masterKeyFingerprint("x".repeat(44)),
+        fingerprint: masterKeyFingerprint("x".repeat(44)),
+        versionId: overwritten.versionId,
+        labels: ["AWSCURRENT"],
+        registeredAt: new Date().toISOString(),
+      },
+    ]);
+    const flagged = new SetWriter(stack.s3, stack.deployment.bucket, "escrowed", { "main.dump": "PGDMP escrowed" });
+    await flagged.putAllComponents();
+    await flagged.putManifest(flagged.manifest({ master_key_id: "codebolt-2025-06" }));
+    await stack.pump.drain();
+    expect(await stack.catalog.getBackup(flagged.setId)).toMatchObject({ masterKeyHeld: false });
+
     const [first, , third, , fifth] = report.files as [string, string, string, string, string];
     const combined = await key(["combine", first, third, fifth, "--store"]);
     expect(combined.code, combined.stderr).toBe(0);
+    // Stored back and registered, the key is held again: the set naming it is no longer flagged.
+    expect(combined.stdout).toContain("1 set flagged for key codebolt-2025-06 is no longer flagged.");
+    expect(await stack.catalog.getBackup(flagged.setId)).toMatchObject({ masterKeyHeld: true, statusReason: null });
     expectNoKeyMaterial(combined);
     expect(combined.stdout).toContain(
       `The 3 shares rebuild the master key codebolt-2025-06 (fingerprint ${report.fingerprint} ok).`,

@@ -1,11 +1,16 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import {
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DumpSetEntry } from "../../shared/catalog/entry";
 import { masterKeyFingerprint } from "../../shared/keys/master-key";
 import { SetWriter } from "../support/dumpsets";
-import { startTestStack, type TestStack } from "../support/stack";
+import { REGION, startTestStack, type TestStack } from "../support/stack";
 
 let stack: TestStack;
 
@@ -80,5 +85,72 @@ describe("the master key the service holds", () => {
       statusReason: "master key mk-2019-lost is not held by the service: the set cannot be restored usefully",
     });
     expect(masterKeyFingerprint("c2VjcmV0LWtleS1tYXRlcmlhbC1vZi10aGUtYXBwbGljYXRpb24=")).not.toBe("mk-2025-01");
+  });
+
+  it("clears the flag of sets naming a key once it is held, and importing the current key again adds no version", async () => {
+    const secrets = new SecretsManagerClient({ region: REGION });
+    const secretName = stack.deployment.masterKeySecret as string;
+    const versions = async () => {
+      const listed = await secrets.send(
+        new ListSecretVersionIdsCommand({ SecretId: secretName, IncludeDeprecated: true }),
+      );
+      return (listed.Versions ?? []).map((version) => ({ id: version.VersionId, labels: version.VersionStages ?? [] }));
+    };
+    const flaggedSet = async (keyId: string, body: string) => {
+      const set = new SetWriter(stack.s3, stack.deployment.bucket, "late-keys", { "main.dump": body });
+      await set.putAllComponents();
+      await set.putManifest(set.manifest({ master_key_id: keyId }));
+      await stack.pump.drain();
+      expect(await stack.catalog.getBackup(set.setId)).toMatchObject({
+        status: "COMPLETE",
+        masterKeyHeld: false,
+        statusReason: `master key ${keyId} is not held by the service: the set cannot be restored usefully`,
+      });
+      return set;
+    };
+
+    // Sets arrive naming a key the service does not hold yet; importing it clears their flag.
+    const first = await flaggedSet("mk-2026-late", "PGDMP late 1");
+    const second = await flaggedSet("mk-2026-late", "PGDMP late 2");
+    const directory = await mkdtemp(path.join(tmpdir(), "restorable-key-"));
+    const keyFile = path.join(directory, "late.key");
+    await writeFile(keyFile, "bGF0ZS1rZXktb2YtdGhlLWFwcGxpY2F0aW9u\n");
+    const imported = await stack.cli(["key", "import", "--key-file", keyFile, "--key-id", "mk-2026-late"]);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toContain("Imported mk-2026-late as the current master key");
+    expect(imported.stdout).toContain("2 sets flagged for key mk-2026-late are no longer flagged.");
+    for (const set of [first, second]) {
+      expect(await stack.catalog.getBackup(set.setId)).toMatchObject({
+        status: "COMPLETE",
+        masterKeyHeld: true,
+        statusReason: null,
+      });
+    }
+
+    // The same key again: nothing imported, no version added, the previous key keeps its label.
+    const before = await versions();
+    const previous = before.find((version) => version.labels.includes("AWSPREVIOUS"));
+    expect(previous).toBeDefined();
+    const again = await stack.cli(["key", "import", "--key-file", keyFile, "--key-id", "mk-2026-late"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain("mk-2026-late is already the current master key; nothing imported.");
+    const asJson = await stack.cli(["key", "import", "--key-file", keyFile, "--key-id", "mk-2026-late", "--json"]);
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ keyId: "mk-2026-late", imported: false, cleared: [] });
+    const after = await versions();
+    expect(after).toHaveLength(before.length);
+    expect(after.find((version) => version.id === previous?.id)?.labels).toContain("AWSPREVIOUS");
+
+    // A key put into the secret some other way is taken up by `key register`, which clears its sets too.
+    const rotated = await flaggedSet("mk-rotated", "PGDMP rotated");
+    await secrets.send(
+      new PutSecretValueCommand({
+        SecretId: secretName,
+        SecretString: JSON.stringify({ key: "cm90YXRlZC1rZXk=", keyId: "mk-rotated" }),
+      }),
+    );
+    const registered = await stack.cli(["key", "register", "--json"]);
+    expect(registered.code, registered.stderr).toBe(0);
+    expect(JSON.parse(registered.stdout).cleared).toEqual([{ id: rotated.setId, masterKeyId: "mk-rotated" }]);
+    expect(await stack.catalog.getBackup(rotated.setId)).toMatchObject({ masterKeyHeld: true, statusReason: null });
   });
 });

@@ -5,13 +5,17 @@ import * as path from "node:path";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { beforeAll, describe, expect, it } from "vitest";
+import { localClients } from "../../cli/local/clients";
+import type { EventPump } from "../../cli/local/event-pump";
+import { startLocalHandlers } from "../../cli/local/handlers";
 import { DynamoProblemStore } from "../../shared/catalog/dynamo/problem-store";
 import { DynamoRepositoryStore } from "../../shared/catalog/dynamo/repository-store";
 import type { BackupEntry, ResticSnapshotEntry } from "../../shared/catalog/entry";
+import { silentLog } from "../../shared/log";
 import { resticFileId } from "../../shared/restic/files";
 import { resticSecretName } from "../../shared/restic/repository";
 import { parseResticTime } from "../../shared/restic/time";
-import { makeResticFixture, type ResticAccess, restic, resticJson } from "../support/restic";
+import { makeResticFixture, type ResticAccess, restic, resticJson, WORKSPACE_BACKUP } from "../support/restic";
 import { REGION, startTestStack, type TestStack } from "../support/stack";
 
 let stack: TestStack;
@@ -38,22 +42,21 @@ beforeAll(async () => {
   await writeFile(wrongPasswordFile, "not the password\n");
 });
 
+/** The indexer as a new Lambda instance runs it: nothing cached yet (passwords, master keys). */
+function freshIndexer(): EventPump {
+  const clients = localClients({ endpoint: stack.deployment.endpoint, region: REGION });
+  return startLocalHandlers({ deployment: stack.deployment, region: REGION, clients, log: silentLog, run: false }).pump;
+}
+
 /** Registers a repository through the CLI, as an operator would, and returns how restic reaches it. */
 async function addRepository(name: string, file = passwordFile, extra: string[] = []): Promise<ResticAccess> {
   const added = await stack.cli(["restic", "add-repo", name, "--password-file", file, "--json", ...extra]);
   expect(added.code, added.stderr).toBe(0);
-  const { url } = JSON.parse(added.stdout) as { url: string };
+  const { url, env } = JSON.parse(added.stdout) as { url: string; env: Record<string, string> };
   expect(url).toBe(`s3:${stack.deployment.endpoint}/${stack.deployment.bucket}/restic/${name}`);
-  return {
-    repository: url,
-    password: "correct horse battery staple",
-    env: {
-      AWS_ACCESS_KEY_ID: "restorable-test",
-      AWS_SECRET_ACCESS_KEY: "restorable-test",
-      AWS_DEFAULT_REGION: "us-east-1",
-      TZ: "Europe/Berlin",
-    },
-  };
+  // restic reaches the emulator with exactly the environment add-repo prints (without it: "no credentials found").
+  expect(Object.keys(env).sort()).toEqual(["AWS_ACCESS_KEY_ID", "AWS_DEFAULT_REGION", "AWS_SECRET_ACCESS_KEY"]);
+  return { repository: url, password: "correct horse battery staple", env: { ...env, TZ: "Europe/Berlin" } };
 }
 
 const workspace = (id: string, owner: string, name: string) => [
@@ -168,6 +171,13 @@ describe("a legal hold put on with restic tag", () => {
     const source = (await stack.catalog.getBackup(older))?.source as string;
     expect(source).toBe("restic:held host [ws1] tags [workspace-id:abc, workspace-owner:john]");
 
+    // The catalog finds the snapshot by restic's short id, and sends the operator to restic to tag it.
+    const refused = await stack.cli(["catalog", "tag", older.slice(0, 8), "--add", "legal-hold"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `tag restic snapshots in their repository: restic tag --add legal-hold ${older.slice(0, 8)}`,
+    );
+
     // restic writes the tagged snapshot under a new id (recording the old one as `original`), then deletes the old file.
     await restic(["tag", "--add", "legal-hold", older.slice(0, 8)], access);
     await stack.pump.drain();
@@ -180,6 +190,13 @@ describe("a legal hold put on with restic tag", () => {
     const rewritten = (await stack.catalog.getBackup(held?.id as string)) as ResticSnapshotEntry;
     expect(rewritten).toMatchObject({ status: "COMPLETE", source, original: older });
     expect(await stack.catalog.getBackup(older)).toMatchObject({ status: "REWRITTEN", rewrittenAs: held?.id });
+
+    const shownNew = await stack.cli(["catalog", "show", String(held?.id).slice(0, 8)]);
+    expect(shownNew.code, shownNew.stderr).toBe(0);
+    expect(shownNew.stdout).toMatch(new RegExp(`^original\\s+${older}$`, "m"));
+    const shownOld = await stack.cli(["catalog", "show", older.slice(0, 8)]);
+    expect(shownOld.stdout).toMatch(/^status\s+REWRITTEN/m);
+    expect(shownOld.stdout).toMatch(new RegExp(`^rewritten as\\s+${held?.id}$`, "m"));
 
     const live = (await stack.catalog.listBySource(source)).filter((entry) => entry.status !== "REWRITTEN");
     expect(live.map((entry) => entry.id).sort()).toEqual([held?.id, newer].sort());
@@ -271,6 +288,50 @@ describe("a wrong password in Secrets Manager", () => {
     }
     expectSameSnapshots(after, snapshots);
     expect((await repositories.get("mistyped"))?.health?.status).toBe("OK");
+  });
+
+  it("shows a source's newest snapshot UNREADABLE in catalog list, not its last readable one as the latest", async () => {
+    const access = await addRepository("rotated");
+    const fixture = await makeResticFixture({ ...access, repositoryVersion: 2 });
+    await stack.pump.drain();
+    const source = (await stack.catalog.getBackup(fixture.snapshotIds[1] as string))?.source as string;
+    const row = (text: string) => text.split("\n").find((line) => line.startsWith(`${source} `)) ?? "";
+    expect(row((await stack.cli(["catalog", "list"])).stdout)).toMatch(/\sCOMPLETE\s/);
+
+    // A mistaken rotation stores a password that opens nothing; the host's next snapshot cannot be read.
+    const stored = await stack.cli([
+      "restic",
+      "set-password",
+      "rotated",
+      "--password-file",
+      wrongPasswordFile,
+      "--no-check",
+      "--no-reindex",
+    ]);
+    expect(stored.code, stored.stderr).toBe(0);
+    await fixture.backup({ ...WORKSPACE_BACKUP, time: "2025-01-04 03:04:05" });
+    // A cold indexer (a new Lambda) reads the secret at once; the warm one keeps a password for a minute.
+    await freshIndexer().drain();
+    const newest = fixture.snapshotIds[2] as string;
+    expect(await stack.catalog.getBackup(newest)).toMatchObject({ status: "UNREADABLE" });
+
+    const listed = await stack.cli(["catalog", "list"]);
+    expect(row(listed.stdout)).toMatch(/\sUNREADABLE \(newest\)\s/);
+    expect(listed.stdout).toContain("(newest): restic repository rotated cannot be read since ");
+    const json = await stack.cli(["catalog", "list", "--json"]);
+    const entry = JSON.parse(json.stdout).sources.find((s: { source: string }) => s.source === source);
+    expect(entry.newest).toMatchObject({ repository: "rotated", status: "UNREADABLE" });
+
+    // Fixed: the snapshot is re-driven and read, and the list shows it as the latest, COMPLETE.
+    const fixed = await stack.cli(["restic", "set-password", "rotated", "--password-file", passwordFile], {
+      env: { RESTORABLE_QUEUE_URL: stack.deployment.queueUrl },
+    });
+    expect(fixed.code, fixed.stderr).toBe(0);
+    await freshIndexer().drain();
+    const after = row((await stack.cli(["catalog", "list"])).stdout);
+    expect(after).toContain(newest.slice(0, 8));
+    expect(after).toMatch(/\sCOMPLETE\s/);
+    await fixture.cleanup();
   });
 
   it("is refused before it is stored once restic has initialised the repository, so nothing turns UNREADABLE", async () => {

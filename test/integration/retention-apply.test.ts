@@ -232,6 +232,57 @@ describe("retention of dump sets", () => {
   });
 });
 
+describe("names that match nothing", () => {
+  it("are said with the closest sources, refused by set-policy unless --allow-new, and a policy can be unset", async () => {
+    await dailySets("codebolt-prod", 2);
+    const hint = "no backups of source codebolt-prd in the catalog; did you mean codebolt-prod?";
+    const listed = await cli("catalog", "list", "--source", "codebolt-prd");
+    expect(listed).toMatchObject({ code: 0, stdout: "No backups match.\n" });
+    expect(listed.stderr).toContain(hint);
+    for (const args of [
+      ["retention", "plan", "--source", "codebolt-prd", "--json"],
+      ["retention", "show-policy", "--source", "codebolt-prd"],
+      ["retention", "apply", "--source", "codebolt-prd"],
+    ]) {
+      const result = await cli(...args);
+      expect(result.code, args.join(" ")).toBe(0);
+      expect(result.stderr, args.join(" ")).toContain(hint);
+    }
+
+    const store = new DynamoRetentionStore(stack.dynamo, stack.deployment.table);
+    const refused = await cli("retention", "set-policy", "--source", "codebolt-prd", "--keep-last", "3");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(hint);
+    expect(refused.stderr).toContain("--allow-new");
+    expect(await store.getSettings({ kind: "source", source: "codebolt-prd" })).toBeUndefined();
+
+    // A policy may be set before a source's first backup, on purpose.
+    const early = await cli("retention", "set-policy", "--source", "not-yet", "--keep-last", "3", "--allow-new");
+    expect(early.code, early.stderr).toBe(0);
+    expect(await store.getSettings({ kind: "source", source: "not-yet" })).toMatchObject({ policy: { keepLast: 3 } });
+    const unset = await cli("retention", "unset-policy", "--source", "not-yet", "--json");
+    expect(unset.code, unset.stderr).toBe(0);
+    expect(unset.json()).toMatchObject({
+      scope: { kind: "source", source: "not-yet" },
+      removed: { policy: { keepLast: 3 } },
+    });
+    expect(await store.getSettings({ kind: "source", source: "not-yet" })).toBeUndefined();
+    const again = await cli("retention", "unset-policy", "--source", "not-yet");
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("no retention policy is set for source not-yet");
+    const typo = await cli("retention", "unset-policy", "--source", "codebolt-prd");
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(hint);
+
+    // A source's own policy removed, the dump-set default applies again.
+    await cli("retention", "set-policy", "--source", "codebolt-prod", "--keep-last", "5");
+    const removed = await cli("retention", "unset-policy", "--source", "codebolt-prod");
+    expect(removed.stdout).toContain("Removed the retention policy of source codebolt-prod (--keep-last 5).");
+    const shown = await cli("retention", "show-policy", "--source", "codebolt-prod", "--json");
+    expect(shown.json()).toMatchObject({ origin: { kind: "default" } });
+  });
+});
+
 describe("retention of restic snapshots", () => {
   let access: ResticAccess;
 
@@ -348,8 +399,9 @@ describe("retention of restic snapshots", () => {
     const blocked = await cli("retention", "apply", "--json");
     const busy = blocked.json().applied.find((a: { source: string }) => a.source.startsWith("restic:busy "));
     expect(busy.outcome.removed).toEqual([]);
+    // The lock's time as an ISO time, not restic's nanoseconds and zone.
     expect(busy.outcome.postponed[0].reason).toMatch(
-      /^repository busy is locked by .*; retention waits for the next run$/,
+      /^repository busy is locked by .* since \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z; retention waits for the next run$/,
     );
     expect((await resticJson<unknown[]>(["snapshots", "--no-lock"], locked)).length).toBe(3);
 
@@ -360,6 +412,71 @@ describe("retention of restic snapshots", () => {
     const done = retried.json().applied.find((a: { source: string }) => a.source === busy.source);
     expect(done.outcome.removed.sort()).toEqual(fixture.snapshotIds.slice(0, 2).sort());
     await restic(["check"], locked);
+  });
+
+  it("plans and shows a repository's sources by --repo, refuses an unregistered one, and unsets its policy", async () => {
+    const scoped = await addRepository("scoped");
+    await makeResticFixture({
+      ...scoped,
+      repositoryVersion: 2,
+      backups: [
+        { host: "ws1", tags: ["workspace-id:a"], time: "2025-01-01 10:00:00" },
+        { host: "ws2", tags: ["workspace-id:b"], time: "2025-01-02 10:00:00" },
+      ],
+    });
+    await stack.pump.drain();
+    const [first, second] = [
+      "restic:scoped host [ws1] tags [workspace-id:a]",
+      "restic:scoped host [ws2] tags [workspace-id:b]",
+    ];
+
+    const hint = "no restic repository named scopd is registered; did you mean scoped?";
+    const refused = await cli("retention", "set-policy", "--repo", "scopd", "--keep-last", "2");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(hint);
+    expect(refused.stderr).toContain("restorable restic add-repo scopd");
+    for (const args of [
+      ["retention", "plan", "--repo", "scopd", "--json"],
+      ["retention", "show-policy", "--repo", "scopd", "--json"],
+      ["catalog", "list", "--repo", "scopd"],
+    ]) {
+      const result = await cli(...args);
+      expect(result.code, args.join(" ")).toBe(0);
+      expect(result.stderr, args.join(" ")).toContain(hint);
+    }
+
+    expect((await cli("retention", "set-policy", "--repo", "scoped", "--keep-last", "2")).code).toBe(0);
+    expect((await cli("retention", "set-policy", "--source", second, "--keep-last", "5")).code).toBe(0);
+    const planned = await cli("retention", "plan", "--repo", "scoped", "--json");
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.json().map((group: { source: string }) => group.source)).toEqual([first, second]);
+    expect(planned.json().map((group: { policy: object }) => group.policy)).toEqual([{ keepLast: 2 }, { keepLast: 5 }]);
+
+    const shown = await cli("retention", "show-policy", "--repo", "scoped", "--json");
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.json()).toMatchObject({
+      repository: "scoped",
+      policy: { keepLast: 2 },
+      policyFlags: ["--keep-last", "2"],
+      sources: [
+        { source: first, origin: "repository", policyFlags: ["--keep-last", "2"] },
+        { source: second, origin: "source", policyFlags: ["--keep-last", "5"] },
+      ],
+    });
+    const table = await cli("retention", "show-policy", "--repo", "scoped");
+    expect(table.stdout).toMatch(/^policy\s+--keep-last 2$/m);
+    expect(table.stdout).toMatch(/host \[ws2\] tags \[workspace-id:b\]\s+--keep-last 5\s+its own$/m);
+
+    const unset = await cli("retention", "unset-policy", "--repo", "scoped");
+    expect(unset.code, unset.stderr).toBe(0);
+    expect(unset.stdout).toContain("Removed the retention policy of repository scoped (--keep-last 2).");
+    expect((await cli("retention", "show-policy", "--repo", "scoped", "--json")).json()).toMatchObject({
+      policy: null,
+      sources: [
+        { source: first, origin: "none", policyFlags: [] },
+        { source: second, origin: "source" },
+      ],
+    });
   });
 });
 

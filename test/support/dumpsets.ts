@@ -3,6 +3,7 @@ import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { componentKey, makeSetId, manifestKey } from "../../shared/contracts/layout";
 import { MANIFEST_FORMAT, type ManifestComponent, type SetManifest } from "../../shared/dumpset/manifest";
 import { SHA256_TAG } from "../../shared/dumpset/object-tags";
+import { fullObjectChecksum } from "../../shared/dumpset/s3-checksum";
 
 export const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 
@@ -25,6 +26,8 @@ export class SetWriter {
       kind: "file" as const,
       size: Buffer.byteLength(body),
       sha256: sha256(body),
+      // A single PUT: S3's checksum is the object's full SHA-256.
+      checksum: fullObjectChecksum(sha256(body)),
     }));
   }
 
@@ -49,7 +52,23 @@ export class SetWriter {
     };
   }
 
-  async putComponent(name: string, body = this.files[name] ?? "", recordedSha = sha256(body)): Promise<void> {
+  /** As push uploads it: S3 computes (and, on real S3, verifies) the SHA-256 checksum of the body. */
+  async putComponent(name: string, body = this.files[name] ?? ""): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: componentKey(this.source, this.setId, name),
+        Body: body,
+        ChecksumAlgorithm: "SHA256",
+      }),
+    );
+  }
+
+  /**
+   * As an uploader before 0.2 did: no S3 checksum, the SHA-256 in a tag, and a manifest without checksums
+   * (`legacyManifest`).
+   */
+  async putLegacyComponent(name: string, body = this.files[name] ?? "", recordedSha = sha256(body)): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
@@ -58,6 +77,10 @@ export class SetWriter {
         Tagging: `${SHA256_TAG}=${recordedSha}`,
       }),
     );
+  }
+
+  legacyManifest(overrides: Partial<SetManifest> = {}): SetManifest {
+    return this.manifest({ components: this.components.map(({ checksum: _, ...legacy }) => legacy), ...overrides });
   }
 
   async putAllComponents(): Promise<void> {

@@ -92,6 +92,8 @@ export async function startTestStack(label: string): Promise<TestStack> {
           RESTORABLE_REGION: REGION,
           RESTORABLE_ENDPOINT: endpoint,
           RESTORABLE_MASTER_KEY_SECRET: deployment.masterKeySecret,
+          RESTORABLE_QUEUE_URL: deployment.queueUrl,
+          RESTORABLE_DEAD_LETTER_QUEUE_URL: deployment.deadLetterQueueUrl,
           ...options.env,
         },
       }),

@@ -41,6 +41,17 @@ describe.concurrent("usage errors exit 2 with the message and the command's usag
       "error: give exactly one of --source and --repo",
     ],
     ["set-policy without a --keep-* flag", ["retention", "set-policy", "--source", "s"], "give at least one --keep-*"],
+    [
+      "show-policy without --source or --repo",
+      ["retention", "show-policy"],
+      "error: give exactly one of --source and --repo",
+    ],
+    [
+      "unset-policy with both --source and --repo",
+      ["retention", "unset-policy", "--source", "s", "--repo", "r"],
+      "error: give exactly one of --source and --repo",
+    ],
+    ["plan with both --source and --repo", ["retention", "plan", "--source", "s", "--repo", "r"], "not both"],
   ])("%s", async (_case, args, message) => {
     const result = await cli(...args);
     expect(result.code, result.stderr).toBe(2);

@@ -99,6 +99,7 @@ describe("function contracts", () => {
     bucket: "b",
     table: "t",
     queueUrl: "http://127.0.0.1/q",
+    deadLetterQueueUrl: "http://127.0.0.1/dlq",
     encryption: "AES256",
   };
 
@@ -154,7 +155,7 @@ describe("ingest", () => {
     });
   });
 
-  it("gives the indexer read access and catalog writes; it writes only committed manifests and deletes only commit requests", () => {
+  it("gives the indexer read access and catalog writes; it writes sets (committing, putting history back), deletes only commit requests, and never a version", () => {
     const statements = statementsOfRoleFor("Indexes dump sets");
     const actions = actionsOf(statements);
     expect(actions).toEqual(
@@ -163,10 +164,12 @@ describe("ingest", () => {
     const resourcesFor = (action: string) =>
       JSON.stringify(statements.filter((s) => actionsOf([s]).includes(action)).map((s) => s.Resource));
     expect(resourcesFor("s3:PutObject")).toMatch(/\/sets\/\*\/restorable\.manifest\.json"/);
-    expect(resourcesFor("s3:PutObject")).not.toMatch(/\/sets\/\*"/);
+    expect(resourcesFor("s3:PutObject")).toMatch(/\/sets\/\*"/);
+    expect(resourcesFor("s3:PutObject")).toMatch(/\/restic\/\*"/);
+    expect(resourcesFor("s3:PutObjectVersionTagging")).toMatch(/\/sets\/\*"/);
     expect(resourcesFor("s3:DeleteObject")).toMatch(/\/incoming\/\*"/);
     expect(resourcesFor("s3:DeleteObject")).not.toMatch(/\/(sets|restic)\//);
-    expect(actions.filter((action) => /^s3:.*\*$|DeleteObjectVersion|PutBucket/.test(action))).toEqual([]);
+    expect(actions.filter((action) => /^s3:.*\*$|DeleteObjectVersion|PutBucket|PutLifecycle/.test(action))).toEqual([]);
     expect(actions).not.toContain("dynamodb:Scan");
     expect(actions).not.toContain("dynamodb:DeleteItem");
   });
@@ -186,12 +189,12 @@ describe("restic repositories", () => {
   it("verifies and reconciles on schedules, reading without deleting", () => {
     template.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(1 day)" });
     template.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(1 hour)" });
-    for (const description of ["Verifies restic", "Hands the indexer restic"]) {
+    for (const description of ["Verifies restic", "Hands the indexer dump sets"]) {
       const actions = actionsOf(statementsOfRoleFor(description));
       expect(actions).toContain("s3:GetObject");
       expect(actions.filter((action) => /Delete|PutObject|secretsmanager/.test(action))).toEqual([]);
     }
-    expect(actionsOf(statementsOfRoleFor("Hands the indexer restic"))).toContain("sqs:SendMessage");
+    expect(actionsOf(statementsOfRoleFor("Hands the indexer dump sets"))).toContain("sqs:SendMessage");
   });
 });
 
@@ -206,6 +209,7 @@ describe("retention and lifecycle", () => {
       Id: string;
       Status: string;
       Prefix?: string;
+      TagFilters?: { Key: string; Value: string }[];
       AbortIncompleteMultipartUpload?: { DaysAfterInitiation: number };
       Transitions?: { StorageClass: string; TransitionInDays: number }[];
       NoncurrentVersionExpiration?: { NoncurrentDays: number };
@@ -215,7 +219,9 @@ describe("retention and lifecycle", () => {
     const rules = (backups.Properties.LifecycleConfiguration.Rules as CfnRule[]).map((rule) => ({
       ID: rule.Id,
       Status: rule.Status as "Enabled",
-      Filter: { Prefix: rule.Prefix ?? "" },
+      Filter: rule.TagFilters
+        ? { And: { Prefix: rule.Prefix ?? "", Tags: rule.TagFilters } }
+        : { Prefix: rule.Prefix ?? "" },
       AbortIncompleteMultipartUpload: rule.AbortIncompleteMultipartUpload,
       Transitions: rule.Transitions?.map((t) => ({
         Days: t.TransitionInDays,
@@ -228,7 +234,16 @@ describe("retention and lifecycle", () => {
           : undefined,
     }));
     expect(describeRules(rules)).toBe(describeRules(LIFECYCLE_RULES));
-    expect(JSON.stringify(rules)).not.toMatch(/"Prefix":"restic\//);
+    // restic reads its packs on every run: nothing under restic/ ever changes storage class.
+    expect(rules.filter((rule) => rule.Transitions && !rule.Filter.And && rule.Filter.Prefix !== "sets/")).toEqual([]);
+    // Under sets/, only versions released on purpose expire: versions a kept set pins never do.
+    const setRules = rules.filter(
+      (rule) => rule.NoncurrentVersionExpiration && JSON.stringify(rule.Filter).includes("sets/"),
+    );
+    expect(setRules.map((rule) => rule.Filter)).toEqual([
+      { And: { Prefix: "sets/", Tags: [{ Key: "restorable-release", Value: "expire" }] } },
+    ]);
+    expect(rules.filter((rule) => rule.NoncurrentVersionExpiration && rule.Filter.Prefix === "")).toEqual([]);
   });
 
   it("lets retention delete only dump sets, restic snapshot files and its own restic locks", () => {

@@ -1,7 +1,9 @@
 import type { Catalog } from "../../../shared/catalog/dynamo/open";
-import type { BackupEntry } from "../../../shared/catalog/entry";
-import { RestorableError } from "../../../shared/errors";
-import type { GroupByField } from "../../../shared/restic/repository";
+import type { BackupEntry, SourceEntry } from "../../../shared/catalog/entry";
+import { findBackup as findBackupById } from "../../../shared/catalog/find";
+import type { GroupByField, ResticRepository } from "../../../shared/restic/repository";
+import type { SourceRow } from "../../output/backups";
+import { repositoryOfSource } from "../names";
 
 /** What `catalog list` selects by. */
 export interface BackupFilter {
@@ -90,18 +92,29 @@ export function groupBackups(backups: BackupEntry[], fields: GroupByField[]): Ba
   return [...groups.values()];
 }
 
-/** A backup by its full id, or a restic snapshot by a unique short id as restic users quote them. */
-export async function findBackup(catalog: Catalog, id: string): Promise<BackupEntry> {
-  const backup = (await catalog.backups.getBackup(id)) ?? (await findByShortId(catalog, id));
-  if (!backup) throw new RestorableError("not-found", `no backup with id ${id} in the catalog`);
-  return backup;
+/** A backup by its full id or a unique short form of it (shared/catalog/find.ts: every command takes the same forms). */
+export function findBackup(catalog: Catalog, id: string): Promise<BackupEntry> {
+  return findBackupById(id, { catalog: catalog.backups, repositories: catalog.repositories });
 }
 
-/** Looks for a unique prefix among the registered repositories' snapshots. */
-async function findByShortId(catalog: Catalog, id: string): Promise<BackupEntry | undefined> {
-  if (!/^[0-9a-f]{4,63}$/.test(id)) return undefined;
-  const matches = (await everySnapshot(catalog, 10_000)).filter((backup) => backup.id.startsWith(id));
-  if (matches.length > 1)
-    throw new RestorableError("ambiguous-id", `${id} matches ${matches.length} snapshots; give more of the id`);
-  return matches[0];
+/**
+ * Snapshots restic wrote while their repository could not be opened (a wrong password) are not counted towards
+ * any source (their group is unknown until they decrypt), so a source's latest would show an older COMPLETE
+ * snapshot as if it were the newest. The repository's health says since when it is unreadable: a restic source
+ * whose latest backup is older than that is shown as `UNREADABLE (newest)`.
+ */
+export function withNewestAttempts(
+  sources: SourceEntry[],
+  repositories: Pick<ResticRepository, "name" | "health">[],
+): SourceRow[] {
+  const health = new Map(repositories.map((repository) => [repository.name, repository.health]));
+  return sources.map((source) => {
+    const repository = source.kind === "restic" ? repositoryOfSource(source.source) : undefined;
+    const state = repository ? health.get(repository) : undefined;
+    const stale =
+      state?.status === "UNREADABLE" &&
+      (!source.latest || Date.parse(source.latest.createdAt) < Date.parse(state.since));
+    const newest = stale && state && repository ? { repository, ...state, status: "UNREADABLE" as const } : null;
+    return { ...source, newest };
+  });
 }

@@ -4,6 +4,7 @@ import type { ReconstructedKey } from "../../../shared/keys/escrow";
 import { secretsClient } from "../../aws";
 import { deploymentFor } from "../../context";
 import type { StoredKey } from "../../operator/key-escrow";
+import type { ClearedFlag } from "../../operator/key-registry";
 import { printJson } from "../../output/format";
 import { combinedJson, printCombined } from "../../output/keys";
 import { catalogOf } from "../../services";
@@ -40,18 +41,31 @@ async function combine(files: string[], options: CombineOptions, command: Comman
   const key = await combineShareFiles(files);
   // Local first: a refused --out must not leave the key stored and the operator unsure what happened.
   if (options.out) await writeSecretFile(options.out, key);
-  const stored = deployment ? await storeAndRegister(key, deployment) : null;
-  const combined = { key, stored, written: options.out ?? null, print: options.print ?? false };
+  const registered = deployment ? await storeAndRegister(key, deployment) : null;
+  const combined = {
+    key,
+    stored: registered?.stored ?? null,
+    cleared: registered?.cleared ?? [],
+    written: options.out ?? null,
+    print: options.print ?? false,
+  };
   if (options.json) return printJson(combinedJson(combined));
   printCombined(combined);
 }
 
-/** Stores the key as the current version; the keyring must know it before the next set arrives. */
-async function storeAndRegister(key: ReconstructedKey, deployment: Deployment): Promise<StoredKey> {
+/**
+ * Stores the key as the current version; the keyring must know it before the next set arrives, and sets
+ * flagged for naming it lose the flag.
+ */
+async function storeAndRegister(
+  key: ReconstructedKey,
+  deployment: Deployment,
+): Promise<{ stored: StoredKey; cleared: ClearedFlag[] }> {
   const { storeMasterKey } = await import("../../operator/key-escrow");
-  const { registerHeldKeys } = await import("../../operator/key-registry");
-  const stored = await storeMasterKey(key, deployment, await secretsClient());
-  const { keyring } = await catalogOf(deployment);
-  await registerHeldKeys(await secretsClient(), keyring, stored.secretName, new Date());
-  return stored;
+  const { recheckFlaggedSets, registerHeldKeys } = await import("../../operator/key-registry");
+  const secrets = await secretsClient();
+  const stored = await storeMasterKey(key, deployment, secrets);
+  const catalog = await catalogOf(deployment);
+  const held = await registerHeldKeys(secrets, catalog.keyring, stored.secretName, new Date());
+  return { stored, cleared: await recheckFlaggedSets(catalog.backups, held, new Date()) };
 }

@@ -34,8 +34,11 @@ export function registerResticAddRepo(restic: Command): void {
     .option("--json", "print JSON for scripts")
     .addHelpText(
       "after",
-      "\nThe password is stored in the secret restorable/<bucket>/restic/<name>. Then, on the hosts:\n" +
-        "  restic -r <printed URL> init      (or point existing backups at it)\n  restic -r <printed URL> backup ...",
+      "\nThe password is stored in the secret restorable/<bucket>/restic/<name>. Then, on the hosts, with the\n" +
+        "environment it prints (the region; credentials: placeholders for the local stack, the host's own on AWS):\n" +
+        "  restic -r <printed URL> init      (or point existing backups at it)\n  restic -r <printed URL> backup ...\n" +
+        "Workspaces using the Coder restic module: set auto_forget = false (hosts cannot forget, by design) and\n" +
+        "keep their retention here: restorable retention set-policy --repo <name> --keep-…",
     )
     .action(addRepo);
 }
@@ -43,6 +46,7 @@ export function registerResticAddRepo(restic: Command): void {
 async function addRepo(name: string, options: AddRepoOptions, command: Command): Promise<void> {
   const { deployment, clients } = await resticServicesFor(command);
   const { addRepository, readPasswordFile } = await import("../../operator/restic-repositories");
+  const { resticEnvironment } = await import("../../operator/restic-environment");
   const repository = {
     name,
     password: await readPasswordFile(options.passwordFile),
@@ -51,9 +55,10 @@ async function addRepo(name: string, options: AddRepoOptions, command: Command):
     check: options.check,
   };
   const added = await addRepository(repository, deployment, clients, new Date());
+  const { env, credentials } = resticEnvironment(added.repository.name, deployment);
   if (options.json) {
     const { repository, url, created, passwordCheck } = added;
-    return printJson({ repository, url, created, passwordCheck });
+    return printJson({ repository, url, created, passwordCheck, env, credentials });
   }
-  printAddedRepository(name, added);
+  printAddedRepository(name, added, { env, credentials });
 }

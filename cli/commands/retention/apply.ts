@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import type { StoredPlan } from "../../../shared/retention/apply";
 import { printJson } from "../../output/format";
-import { printApplied, warnNoBackups } from "../../output/retention";
-import { retentionFor, sourcesOf } from "./dependencies";
+import { printApplied } from "../../output/retention";
+import { checkSourceHasBackups, refuseBothScopes, retentionFor, type SourceScope, sourcesOf } from "./dependencies";
 
 export function registerRetentionApply(retention: Command): void {
   retention
@@ -11,18 +11,18 @@ export function registerRetentionApply(retention: Command): void {
       "Apply retention now (what the daily Lambda does): remove dump sets, forget restic snapshots, store the plan",
     )
     .option("--source <name>", "only this source")
+    .option("--repo <name>", "only the sources of this restic repository")
     .option("--json", "print JSON for scripts")
     .action(apply);
 }
 
-async function apply(options: { source?: string; json?: boolean }, command: Command): Promise<void> {
-  const deps = await retentionFor(command);
+async function apply(options: SourceScope & { json?: boolean }, command: Command): Promise<void> {
+  refuseBothScopes(command, options);
+  const services = await retentionFor(command);
   const { applyRetention } = await import("../../../shared/retention/apply");
-  if (options.source && (await deps.catalog.listBySource(options.source, { limit: 1 })).length === 0) {
-    warnNoBackups(options.source);
-  }
+  if (options.source) await checkSourceHasBackups(services, options.source);
   const applied: StoredPlan[] = [];
-  for (const source of await sourcesOf(deps, options.source)) applied.push(await applyRetention(source, deps));
+  for (const source of await sourcesOf(services, options)) applied.push(await applyRetention(source, services.deps));
   if (options.json) return printJson({ applied });
   printApplied(applied);
   // A refused run, or removals postponed to the next run, need a person's attention (--json leaves it to the reader).

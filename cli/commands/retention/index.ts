@@ -3,6 +3,7 @@ import { registerRetentionApply } from "./apply";
 import { registerRetentionPlan } from "./plan";
 import { registerRetentionSetPolicy } from "./set-policy";
 import { registerRetentionShowPolicy } from "./show-policy";
+import { registerRetentionUnsetPolicy } from "./unset-policy";
 
 export function registerRetentionCommands(program: Command): void {
   const retention = program
@@ -11,5 +12,6 @@ export function registerRetentionCommands(program: Command): void {
   registerRetentionPlan(retention);
   registerRetentionApply(retention);
   registerRetentionSetPolicy(retention);
+  registerRetentionUnsetPolicy(retention);
   registerRetentionShowPolicy(retention);
 }

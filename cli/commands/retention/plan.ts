@@ -2,12 +2,11 @@ import type { Command } from "commander";
 import type { PlannedSource, RetentionDependencies } from "../../../shared/retention/apply";
 import type { RetentionPolicy } from "../../../shared/retention/policy";
 import { printJson } from "../../output/format";
-import { printPlans, warnNoBackups } from "../../output/retention";
-import { retentionFor, sourcesOf } from "./dependencies";
+import { printPlans } from "../../output/retention";
+import { refuseBothScopes, retentionFor, type SourceScope, sourcesOf, warnIfNoBackups } from "./dependencies";
 import { type PolicyFlags, policyFrom, refuseGroupBy, withPolicyFlags } from "./policy-flags";
 
-interface PlanOptions extends PolicyFlags {
-  source?: string;
+interface PlanOptions extends PolicyFlags, SourceScope {
   safetyFloors: boolean;
   json?: boolean;
 }
@@ -20,6 +19,7 @@ export function registerRetentionPlan(retention: Command): void {
         "Dry run: what retention would keep and remove, with reasons and the change since the last stored plan",
       )
       .option("--source <name>", "only this source")
+      .option("--repo <name>", "only the sources of this restic repository")
       .option("--no-safety-floors", "show the bare policy, without the floors and the circuit breaker")
       .option("--json", "print JSON in the shape of restic forget --json"),
   ).action(plan);
@@ -27,11 +27,14 @@ export function registerRetentionPlan(retention: Command): void {
 
 async function plan(options: PlanOptions, command: Command): Promise<void> {
   refuseGroupBy(options);
+  refuseBothScopes(command, options);
   const policy = await policyFrom(options);
-  const deps = await retentionFor(command);
-  const planned = await planSources(deps, await sourcesOf(deps, options.source), policy, options.safetyFloors);
-  if (options.source && planned[0]?.entries.length === 0) warnNoBackups(options.source);
+  const services = await retentionFor(command);
+  const sources = await sourcesOf(services, options);
+  const planned = await planSources(services.deps, sources, policy, options.safetyFloors);
+  if (options.source) await warnIfNoBackups(services, options.source, planned[0]?.entries.length ?? 0);
   if (options.json) return printJson(await asJson(planned));
+  if (options.repo && planned.length === 0) return console.log(`No sources of repository ${options.repo} to plan.`);
   printPlans(planned);
 }
 

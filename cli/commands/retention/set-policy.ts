@@ -1,9 +1,12 @@
 import type { Command } from "commander";
+import type { Catalog } from "../../../shared/catalog/dynamo/open";
+import { InvalidInputError } from "../../../shared/errors";
 import type { RetentionPolicy } from "../../../shared/retention/policy";
 import type { RetentionSettings, SafetyFloors, SettingsScope } from "../../../shared/retention/settings";
 import { collect, listOf, usageError } from "../../context";
 import { printJson } from "../../output/format";
 import { servicesFor } from "../../services";
+import { requireRegisteredRepository, sourceExists, unknownSourceMessage } from "../names";
 import { type PolicyFlags, policyFrom, refuseGroupBy, withPolicyFlags } from "./policy-flags";
 
 interface FloorFlags {
@@ -17,6 +20,7 @@ interface FloorFlags {
 interface SetPolicyOptions extends PolicyFlags, FloorFlags {
   source?: string;
   repo?: string;
+  allowNew?: boolean;
   json?: boolean;
 }
 
@@ -36,6 +40,7 @@ export function registerRetentionSetPolicy(retention: Command): void {
       .option("--floor-protect-hours <h>", "refuse a run removing a backup younger than this (default 24)", Number)
       .option("--legal-hold-tag <tag>", "a tag that blocks removal (repeatable; default legal-hold)", collect)
       .option("--no-drill-floor", "do not keep the newest backup with a passing drill")
+      .option("--allow-new", "set the policy of a source that has no backups yet (it is refused otherwise, as a typo)")
       .option("--json", "print JSON for scripts"),
   ).action(setPolicy);
 }
@@ -51,10 +56,26 @@ async function setPolicy(options: SetPolicyOptions, command: Command): Promise<v
     : { kind: "repository", repository: options.repo as string };
   const settings = await settingsOf(policy, floorsFrom(options));
   const { catalog } = await servicesFor(command);
+  await refuseUnknownScope(catalog, scope, options.allowNew ?? false);
   await catalog.retention.putSettings(scope, settings);
   if (options.json) return printJson({ scope, settings });
   const what = scope.kind === "source" ? `source ${scope.source}` : `repository ${scope.repository}`;
   console.log(`Set the retention of ${what}. Try it: restorable retention plan`);
+}
+
+/**
+ * A policy for a name that matches nothing would sit unused while the source meant keeps its old one: refuse it
+ * (exit 2) with the closest names. A source's policy may be set before its first backup with --allow-new; a
+ * repository must be registered first.
+ */
+async function refuseUnknownScope(catalog: Catalog, scope: SettingsScope, allowNew: boolean): Promise<void> {
+  if (scope.kind === "repository") return requireRegisteredRepository(catalog.repositories, scope.repository);
+  if (allowNew || (await sourceExists(catalog.backups, scope.source))) return;
+  const message = await unknownSourceMessage(catalog.backups, scope.source);
+  throw new InvalidInputError(
+    "unknown-source",
+    `${message} (--allow-new sets the policy of a source before its first backup)`,
+  );
 }
 
 /** restic forget refuses a policy whose every rule is 0; storing one would mean "keep nothing". */

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
@@ -20,19 +20,34 @@ export class DynamoAlertStore implements AlertStore {
   }
 
   async raise(alert: Omit<Alert, "id" | "at">, at: Date): Promise<Alert> {
-    const recorded = parseWith(AlertSchema, { ...alert, id: randomUUID(), at: at.toISOString() }, "alert");
-    await this.documents.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          pk: `ALERT#${recorded.id}`,
-          sk: "#ALERT",
-          gsi2pk: "ALERTS",
-          gsi2sk: `${recorded.at}#${recorded.id}`,
-          alert: recorded,
-        },
-      }),
-    );
+    return (await this.put(randomUUID(), alert, at, false)) as Alert;
+  }
+
+  async raiseOnce(once: string, alert: Omit<Alert, "id" | "at">, at: Date): Promise<Alert | undefined> {
+    // The id is the incident's: a second raise finds the item and writes nothing.
+    return this.put(createHash("sha256").update(once).digest("hex").slice(0, 32), alert, at, true);
+  }
+
+  private async put(id: string, alert: Omit<Alert, "id" | "at">, at: Date, once: boolean): Promise<Alert | undefined> {
+    const recorded = parseWith(AlertSchema, { ...alert, id, at: at.toISOString() }, "alert");
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: `ALERT#${recorded.id}`,
+            sk: "#ALERT",
+            gsi2pk: "ALERTS",
+            gsi2sk: `${recorded.at}#${recorded.id}`,
+            alert: recorded,
+          },
+          ...(once ? { ConditionExpression: "attribute_not_exists(pk)" } : {}),
+        }),
+      );
+    } catch (error) {
+      if (once && error instanceof Error && error.name === "ConditionalCheckFailedException") return undefined;
+      throw error;
+    }
     return recorded;
   }
 

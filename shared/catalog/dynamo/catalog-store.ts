@@ -206,6 +206,24 @@ export class DynamoCatalogStore implements CatalogStore {
     }
   }
 
+  async recordHealedComponent(id: string, component: string, healedVersionId: string): Promise<void> {
+    const existing = await this.getBackup(id);
+    if (existing?.kind !== "dumpset") return;
+    const updated = BackupEntrySchema.parse({
+      ...existing,
+      components: existing.components.map((c) => (c.name === component ? { ...c, healedVersionId } : c)),
+    });
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key.backup(id),
+        UpdateExpression: "SET entry = :entry",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":entry": updated },
+      }),
+    );
+  }
+
   async setTags(id: string, tags: string[]): Promise<BackupEntry | undefined> {
     const existing = await this.getBackup(id);
     if (!existing) return undefined;

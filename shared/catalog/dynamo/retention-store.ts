@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import { type PlanPointer, PlanPointerSchema, type RetentionStore } from "../../retention/ports";
 import { type RetentionSettings, RetentionSettingsSchema, type SettingsScope } from "../../retention/settings";
@@ -33,6 +33,15 @@ export class DynamoRetentionStore implements RetentionStore {
 
   async putSettings(scope: SettingsScope, settings: RetentionSettings): Promise<void> {
     await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...settingsKey(scope), settings } }));
+  }
+
+  async deleteSettings(scope: SettingsScope): Promise<RetentionSettings | undefined> {
+    const result = await this.documents.send(
+      new DeleteCommand({ TableName: this.tableName, Key: settingsKey(scope), ReturnValues: "ALL_OLD" }),
+    );
+    return result.Attributes
+      ? parseWith(SettingsItemSchema, result.Attributes, "retention settings item").settings
+      : undefined;
   }
 
   async lastPlan(source: string): Promise<PlanPointer | undefined> {
