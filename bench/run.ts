@@ -9,9 +9,10 @@ import { provision, resourceNames } from "../cli/local/provision";
 import type { Benchmark, BenchResult } from "./harness";
 import { pushThroughput } from "./push-throughput.bench";
 import { resticIndexing } from "./restic-indexing.bench";
+import { restoreThroughput } from "./restore.bench";
 import { retentionPlan } from "./retention-plan.bench";
 
-const BENCHMARKS: Benchmark[] = [pushThroughput, resticIndexing, retentionPlan];
+const BENCHMARKS: Benchmark[] = [pushThroughput, restoreThroughput, resticIndexing, retentionPlan];
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 process.env.AWS_REGION ??= "us-east-1";

@@ -27,3 +27,8 @@ export async function sqsClient(): Promise<import("@aws-sdk/client-sqs").SQSClie
   const { SQSClient } = await import("@aws-sdk/client-sqs");
   return new SQSClient({ requestHandler, maxAttempts: 5 });
 }
+
+export async function sfnClient(): Promise<import("@aws-sdk/client-sfn").SFNClient> {
+  const { SFNClient } = await import("@aws-sdk/client-sfn");
+  return new SFNClient({ requestHandler, maxAttempts: 5 });
+}

@@ -28,5 +28,8 @@ await build({
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
+  // The local stack synthesizes the CDK app for its drill state machine: the CDK and its bundler stay in
+  // node_modules (they are CommonJS that expects __dirname, and the local stack runs from a checkout).
+  external: ["aws-cdk-lib", "constructs", "esbuild"],
   logLevel: "warning",
 });

@@ -60,6 +60,7 @@ export async function resolveDeployment(
       queueUrl: env.RESTORABLE_QUEUE_URL,
       deadLetterQueueUrl: env.RESTORABLE_DEAD_LETTER_QUEUE_URL,
       masterKeySecret: env.RESTORABLE_MASTER_KEY_SECRET,
+      drillStateMachineArn: env.RESTORABLE_DRILL_STATE_MACHINE,
     }),
   });
   if (!flags.stack) {
@@ -127,6 +128,7 @@ function readLocalStackFile(file: string): Partial_ {
     deadLetterQueueUrl: local.deadLetterQueueUrl,
     encryption: local.encryption,
     masterKeySecret: local.masterKeySecret,
+    drillStateMachineArn: local.drillStateMachineArn,
   };
 }
 
@@ -143,6 +145,7 @@ async function stackOutputs(stackName: string, region: string | undefined): Prom
     deadLetterQueueUrl: outputs.get(STACK_OUTPUTS.deadLetterQueue),
     encryption: outputs.get(STACK_OUTPUTS.encryption),
     masterKeySecret: outputs.get(STACK_OUTPUTS.masterKeySecret),
+    drillStateMachineArn: outputs.get(STACK_OUTPUTS.drillStateMachine),
     region: stackRegion ?? region,
   });
 }

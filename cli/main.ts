@@ -4,11 +4,13 @@ import { registerAlerts } from "./commands/alerts";
 import { registerBackupCommands } from "./commands/backup";
 import { registerBucketCommands } from "./commands/bucket";
 import { registerCatalogCommands } from "./commands/catalog";
+import { registerDrillCommands } from "./commands/drill";
 import { registerIngestCommands } from "./commands/ingest";
 import { registerKeyCommands } from "./commands/key";
 import { registerLocalCommands } from "./commands/local";
 import { registerPush } from "./commands/push";
 import { registerResticCommands } from "./commands/restic";
+import { registerRestore } from "./commands/restore";
 import { registerRetentionCommands } from "./commands/retention";
 import { USAGE_EXIT_CODE } from "./context";
 import { PROGRAM_VERSION } from "./version";
@@ -35,10 +37,12 @@ export function buildProgram(): Command {
         "(written by `npm start`), then the outputs of the CloudFormation stack (--stack, default Restorable).",
     );
   registerPush(program);
+  registerRestore(program);
   registerBackupCommands(program);
   registerCatalogCommands(program);
   registerResticCommands(program);
   registerRetentionCommands(program);
+  registerDrillCommands(program);
   registerIngestCommands(program);
   registerAlerts(program);
   registerBucketCommands(program);

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { STACK_OUTPUTS } from "../shared/contracts/deployment";
 import { Catalog } from "./constructs/catalog";
+import { Drills } from "./constructs/drills";
 import { HostAccess } from "./constructs/host-access";
 import { Ingest } from "./constructs/ingest";
 import { MasterKey } from "./constructs/master-key";
@@ -25,6 +26,7 @@ export class RestorableStack extends Stack {
 
   readonly masterKey: MasterKey;
   readonly hosts: HostAccess;
+  readonly drills: Drills;
 
   constructor(scope: Construct, id: string, props: RestorableStackProps = {}) {
     super(scope, id, props);
@@ -50,6 +52,13 @@ export class RestorableStack extends Stack {
       intendedEncryption: this.storage.intendedEncryption,
     });
 
+    this.drills = new Drills(this, "Drills", {
+      bucket: this.storage.bucket,
+      table: this.catalog.table,
+      masterKey: this.masterKey.secret,
+    });
+
+    new CfnOutput(this, STACK_OUTPUTS.drillStateMachine, { value: this.drills.stateMachine.stateMachineArn });
     new CfnOutput(this, STACK_OUTPUTS.bucket, { value: this.storage.bucket.bucketName });
     new CfnOutput(this, STACK_OUTPUTS.table, { value: this.catalog.table.tableName });
     new CfnOutput(this, STACK_OUTPUTS.queue, { value: this.ingest.queue.queueUrl });

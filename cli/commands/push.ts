@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { InvalidInputError } from "../../shared/errors";
 import { s3Client } from "../aws";
 import { deploymentFor, listOf, tagArgument } from "../context";
+import { INTERRUPTED_EXIT_CODE, onInterrupt } from "../interrupt";
 import { printJson, warn } from "../output/format";
 import { printPushResult, tagsNotAdded } from "../output/push";
 import { progressFor } from "../upload/progress";
@@ -19,16 +20,20 @@ interface PushOptions extends TransferOptions {
 }
 
 /** What a shell reports for a command stopped by Ctrl-C: 128 + SIGINT. */
-export const INTERRUPTED_EXIT_CODE = 130;
+export { INTERRUPTED_EXIT_CODE } from "../interrupt";
 
 export function registerPush(program: Command): void {
   program
     .command("push")
     .description(
       "Upload a backup directory (as the backup script writes it) as one dump set: files as objects, " +
-        "directories as streamed tar.gz archives, verified against its SHA256SUMS, manifest last",
+        "directories as streamed tar.gz archives, verified against its SHA256SUMS, manifest last; or the " +
+        "helper's single .tar.gz (or .tar) archive as a set of one, read and verified as it uploads",
     )
-    .argument("<dir>", "the backup directory, e.g. /backups/codebolt/20250101_020000")
+    .argument(
+      "<path>",
+      "the backup directory, e.g. /backups/codebolt/20250101_020000, or archive, e.g. /backups/codebolt/20261203.tar.gz",
+    )
     .requiredOption("--source <name>", "the source this backup belongs to, e.g. codebolt-prod")
     .option("--tag <tag>", "tag the set (repeatable), e.g. --tag env:prod", tagArgument)
     .option("--require-checksums", "refuse a directory without SHA256SUMS (pushed with a warning otherwise)")
@@ -37,33 +42,38 @@ export function registerPush(program: Command): void {
     .addHelpText(
       "after",
       "\nPushing the same directory again finishes an interrupted push (Ctrl-C aborts the open upload and commits\n" +
-        "nothing) or reports the set as already pushed; it never creates a second set.",
+        "nothing) or reports the set as already pushed; it never creates a second set. The same holds for an archive;\n" +
+        "one that is truncated, damaged, or does not match its own SHA256SUMS is refused before anything is committed.",
     )
     .action(push);
 }
 
-async function push(directory: string, options: PushOptions, command: Command): Promise<void> {
-  await checkBackupPath(directory);
+async function push(backupPath: string, options: PushOptions, command: Command): Promise<void> {
+  const kind = await checkBackupPath(backupPath);
   const deployment = await deploymentFor(command);
   const { pushDirectory, PushInterruptedError } = await import("../upload/dump-set");
+  const { pushArchive } = await import("../upload/archive");
   const interrupt = onInterrupt();
   try {
-    const result = await pushDirectory({
+    const common = {
       s3: await s3Client(),
       bucket: deployment.bucket,
-      directory,
       source: options.source,
       tags: listOf(options.tag),
       progress: progressFor(process.stderr, options.progress && !options.json),
       requireChecksums: options.requireChecksums ?? false,
-      warn: (message) => warn(`warning: ${message}`),
+      warn: (message: string) => warn(`warning: ${message}`),
       abortSignal: interrupt.signal,
-    });
+    };
+    const result =
+      kind === "archive"
+        ? await pushArchive({ ...common, file: backupPath })
+        : await pushDirectory({ ...common, directory: backupPath });
     const dropped = tagsNotAdded(result, listOf(options.tag));
     if (options.json) return printJson(dropped.length > 0 ? { ...result, tagsNotAdded: dropped } : result);
     printPushResult(result, listOf(options.tag));
   } catch (error) {
-    // pushDirectory stopped the progress bar (and with it restored the cursor and line wrap) on its way out.
+    // pushDirectory and pushArchive stopped the progress bar (and with it restored the cursor and line wrap) on its way out.
     if (!(error instanceof PushInterruptedError)) throw error;
     warn(error.message);
     process.exitCode = INTERRUPTED_EXIT_CODE;
@@ -73,30 +83,21 @@ async function push(directory: string, options: PushOptions, command: Command): 
 }
 
 /**
- * Ctrl-C aborts the push: the open multipart upload is aborted and nothing is committed, so the same command
- * finishes the set later. A second Ctrl-C stops at once, putting the terminal back as the bar left it.
+ * What `push` takes: an existing directory, or a file named like an archive (.tar.gz, .tgz, .tar). Checked
+ * before anything else, so a mistyped path is one clear line (exit 2) rather than a file system error from deep
+ * in the upload.
  */
-function onInterrupt(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const handler = () => {
-    if (!controller.signal.aborted) return controller.abort();
-    // Show the cursor and turn line wrap back on, as the bar's stop() would have.
-    if (process.stderr.isTTY) process.stderr.write("\u001b[?25h\u001b[?7h\n");
-    process.exit(INTERRUPTED_EXIT_CODE);
-  };
-  process.on("SIGINT", handler);
-  return { signal: controller.signal, dispose: () => process.removeListener("SIGINT", handler) };
-}
-
-/**
- * What `push` takes: an existing directory. Checked before anything else, so a mistyped path is one clear
- * line (exit 2) rather than a file system error from deep in the upload.
- */
-export async function checkBackupPath(backupPath: string): Promise<void> {
+export async function checkBackupPath(backupPath: string): Promise<"directory" | "archive"> {
   const stats = await stat(backupPath).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT" || error.code === "ENOTDIR") return null;
     throw error;
   });
-  if (!stats) throw new InvalidInputError("no-such-directory", `no such directory: ${backupPath}`);
-  if (!stats.isDirectory()) throw new InvalidInputError("not-a-directory", `not a directory: ${backupPath}`);
+  const archive = /\.(tar\.gz|tgz|tar)$/.test(backupPath);
+  if (!stats) {
+    const what = archive ? "file" : "directory";
+    throw new InvalidInputError(`no-such-${what}`, `no such ${what}: ${backupPath}`);
+  }
+  if (stats.isDirectory()) return "directory";
+  if (archive && stats.isFile()) return "archive";
+  throw new InvalidInputError("not-a-directory", `not a directory, nor a .tar.gz, .tgz or .tar archive: ${backupPath}`);
 }

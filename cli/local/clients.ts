@@ -1,6 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EC2Client } from "@aws-sdk/client-ec2";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SFNClient } from "@aws-sdk/client-sfn";
 import { SQSClient } from "@aws-sdk/client-sqs";
 
 /** The AWS clients a local stack's handlers and provisioning use. */
@@ -9,6 +11,8 @@ export interface LocalClients {
   dynamo: DynamoDBClient;
   sqs: SQSClient;
   secrets: SecretsManagerClient;
+  ec2: EC2Client;
+  sfn: SFNClient;
 }
 
 /**
@@ -35,5 +39,7 @@ export function localClients(options: {
     dynamo: new DynamoDBClient(config),
     sqs: new SQSClient(config),
     secrets: new SecretsManagerClient(config),
+    ec2: new EC2Client(config),
+    sfn: new SFNClient(config),
   };
 }

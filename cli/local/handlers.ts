@@ -1,5 +1,8 @@
 import { createBucketAudit } from "../../functions/bucket-audit";
 import type { Observability } from "../../functions/commons/observability";
+import { createDrillDispatcher } from "../../functions/drill-dispatcher";
+import { createDrillJanitor } from "../../functions/drill-janitor";
+import { createDrillWorker } from "../../functions/drill-worker";
 import { createIndexer } from "../../functions/indexer";
 import { createReconciler } from "../../functions/reconciler";
 import { createRetention } from "../../functions/retention";
@@ -15,6 +18,7 @@ import {
 import type { Log } from "../../shared/log";
 import type { LocalClients } from "./clients";
 import { EventPump, type QueueHandler } from "./event-pump";
+import { LocalHypervisor } from "./hypervisor";
 import { LocalScheduler, type ScheduledHandler } from "./scheduler";
 
 /** Every handler's settings, by function, for a deployment the local stack (or a test) provisioned. */
@@ -44,12 +48,28 @@ export function localSettingValues(deployment: Deployment): LocalSettingValues {
       auditMode: "repair",
       expectTlsOnlyPolicy: "false",
     },
+    // Locally the agent runs from the repository (see hypervisor.ts): no bundle or restic binary to hand out.
+    drillWorker: {
+      ...common,
+      masterKeySecret: deployment.masterKeySecret ?? `restorable/${deployment.bucket}/master-key`,
+      drillAgentObject: "none",
+      drillResticObject: "none",
+    },
+    drillDispatcher: {
+      catalogTable: deployment.table,
+      drillStateMachineArn: deployment.drillStateMachineArn ?? "none",
+    },
+    drillJanitor: { catalogTable: deployment.table },
   };
 }
 
 export interface LocalHandlers {
+  clients: LocalClients;
   indexer: QueueHandler;
   pump: EventPump;
+  /** The drill worker behind the drill queue, and the stand-in for EC2 that runs drill agents. */
+  drillPump: EventPump;
+  hypervisor: LocalHypervisor;
   scheduler: LocalScheduler;
   /** Runs a scheduled handler now, as EventBridge would, then lets the indexer drain the queue. */
   runScheduled(name: ScheduledFunction): Promise<unknown>;
@@ -67,6 +87,8 @@ export interface LocalHandlerOptions {
   retryAfterSeconds?: number;
   /** Powertools logger and metrics per function; default: each handler's own. */
   observability?: (name: FunctionName) => Observability;
+  /** Tests: drill instances for which this answers true never run their agent. */
+  silentDrillInstance?: (instance: { instanceId: string; drillId: string }) => boolean | Promise<boolean>;
 }
 
 /**
@@ -93,7 +115,42 @@ export function startLocalHandlers(options: LocalHandlerOptions): LocalHandlers 
       clients,
       observe("bucketAudit"),
     ),
+    drillDispatcher: createDrillDispatcher(
+      parseSettings(FUNCTIONS.drillDispatcher, values.drillDispatcher),
+      clients,
+      observe("drillDispatcher"),
+    ),
+    drillJanitor: createDrillJanitor(
+      parseSettings(FUNCTIONS.drillJanitor, values.drillJanitor),
+      clients,
+      observe("drillJanitor"),
+    ),
   };
+  const drillWorker = createDrillWorker(
+    parseSettings(FUNCTIONS.drillWorker, values.drillWorker),
+    clients,
+    observe("drillWorker"),
+  );
+  const drillPump = new EventPump({
+    sqs: clients.sqs,
+    queueUrl: options.deployment.drillQueueUrl as string,
+    handler: drillWorker,
+    functionName: "drill-worker",
+    region: options.region,
+    log: options.log,
+    batchSize: FUNCTIONS.drillWorker.trigger.batchSize,
+    ...(options.retryAfterSeconds !== undefined ? { retryAfterSeconds: options.retryAfterSeconds } : {}),
+  });
+  const hypervisor = new LocalHypervisor({
+    ec2: clients.ec2,
+    log: options.log,
+    // A drill instance's restic reaches the emulator's S3 with any credentials (on AWS: its instance role).
+    environment: {
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "restorable-local",
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "restorable-local",
+    },
+    ...(options.silentDrillInstance ? { silent: options.silentDrillInstance } : {}),
+  });
   const pump = new EventPump({
     sqs: clients.sqs,
     queueUrl: options.deployment.queueUrl as string,
@@ -107,10 +164,15 @@ export function startLocalHandlers(options: LocalHandlerOptions): LocalHandlers 
   if (options.run) {
     scheduler.start();
     pump.start();
+    drillPump.start();
+    hypervisor.start();
   }
   return {
+    clients,
     indexer,
     pump,
+    drillPump,
+    hypervisor,
     scheduler,
     async runScheduled(name) {
       const result = await scheduler.run(name);
@@ -118,7 +180,7 @@ export function startLocalHandlers(options: LocalHandlerOptions): LocalHandlers 
       return result;
     },
     async stop() {
-      await Promise.all([scheduler.stop(), pump.stop()]);
+      await Promise.all([scheduler.stop(), pump.stop(), drillPump.stop(), hypervisor.stop()]);
     },
   };
 }

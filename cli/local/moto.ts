@@ -115,7 +115,13 @@ export async function startEmulator(
     ["-c", WATCHDOG, motoServer, "-H", "127.0.0.1", "-p", String(port)],
     {
       // moto's Step Functions interpreter calls moto back on MOTO_PORT.
-      env: { ...process.env, ...options.environment, MOTO_PORT: String(port) },
+      // EC2 refuses an instance type it does not know, as AWS does (a drill plan's typo ends at launch).
+      env: {
+        ...process.env,
+        MOTO_EC2_ENABLE_INSTANCE_TYPE_VALIDATION: "true",
+        ...options.environment,
+        MOTO_PORT: String(port),
+      },
       stdio: ["pipe", "ignore", "pipe"],
       detached: true,
     },

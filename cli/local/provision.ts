@@ -1,5 +1,10 @@
 import { CreateTableCommand, ResourceInUseException, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
 import {
+  CreateLaunchTemplateCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeSubnetsCommand,
+} from "@aws-sdk/client-ec2";
+import {
   CreateBucketCommand,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
@@ -11,16 +16,23 @@ import { CreateSecretCommand, ResourceExistsException } from "@aws-sdk/client-se
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { CATALOG_TABLE_DEFINITION } from "../../shared/contracts/catalog-table";
 import type { Deployment } from "../../shared/contracts/deployment";
+import { FUNCTIONS } from "../../shared/contracts/functions";
 import { INGEST_NOTIFICATIONS, INGEST_QUEUE } from "../../shared/contracts/ingest";
 import { LIFECYCLE_RULES, PUBLIC_ACCESS_BLOCK } from "../../shared/contracts/storage-policy";
+import { DRILLS_PREFIX } from "../../shared/drills/layout";
 import { generateMasterKey } from "../../shared/keys/master-key";
 import { type LocalClients, localClients } from "./clients";
+import { provisionDrillStateMachine } from "./drill-machine";
 
 export interface ResourceNames {
   bucket: string;
   table: string;
   queue: string;
   deadLetterQueue: string;
+  drillQueue: string;
+  drillDeadLetterQueue: string;
+  drillLaunchTemplate: string;
+  drillStateMachine: string;
 }
 
 export function resourceNames(prefix: string): ResourceNames {
@@ -29,6 +41,10 @@ export function resourceNames(prefix: string): ResourceNames {
     table: `${prefix}-catalog`,
     queue: `${prefix}-ingest`,
     deadLetterQueue: `${prefix}-ingest-dlq`,
+    drillQueue: `${prefix}-drills`,
+    drillDeadLetterQueue: `${prefix}-drills-dlq`,
+    drillLaunchTemplate: `${prefix}-drill-instance`,
+    drillStateMachine: `${prefix}-drills`,
   };
 }
 
@@ -40,7 +56,7 @@ export function resourceNames(prefix: string): ResourceNames {
 export async function provision(
   names: ResourceNames,
   region: string,
-  clients: Pick<LocalClients, "s3" | "dynamo" | "sqs" | "secrets"> = localClients({ region }),
+  clients: Pick<LocalClients, "s3" | "dynamo" | "sqs" | "secrets" | "ec2" | "sfn"> = localClients({ region }),
 ): Promise<Deployment> {
   const { s3, dynamo, sqs } = clients;
 
@@ -117,15 +133,23 @@ export async function provision(
     }),
   );
   const ingestArn = await queueArn(sqs, queue.QueueUrl as string);
+  const drills = await provisionDrills(names, clients);
   await s3.send(
     new PutBucketNotificationConfigurationCommand({
       Bucket: names.bucket,
       NotificationConfiguration: {
-        QueueConfigurations: INGEST_NOTIFICATIONS.map((notification) => ({
-          QueueArn: ingestArn,
-          Events: [...notification.events],
-          Filter: { Key: { FilterRules: [{ Name: "prefix", Value: notification.prefix }] } },
-        })),
+        QueueConfigurations: [
+          ...INGEST_NOTIFICATIONS.map((notification) => ({
+            QueueArn: ingestArn,
+            Events: [...notification.events],
+            Filter: { Key: { FilterRules: [{ Name: "prefix" as const, Value: notification.prefix }] } },
+          })),
+          {
+            QueueArn: drills.queueArn,
+            Events: ["s3:ObjectCreated:*"],
+            Filter: { Key: { FilterRules: [{ Name: "prefix" as const, Value: DRILLS_PREFIX }] } },
+          },
+        ],
       },
     }),
   );
@@ -143,16 +167,80 @@ export async function provision(
       if (!(error instanceof ResourceExistsException)) throw error;
     });
 
+  const partial = {
+    region,
+    bucket: names.bucket,
+    table: names.table,
+    drillQueueUrl: drills.queueUrl,
+    drillLaunchTemplateId: drills.launchTemplateId,
+    drillSubnetId: drills.subnetId,
+  };
+  const drillStateMachineArn = await provisionDrillStateMachine(clients.sfn, names.drillStateMachine, partial);
   return {
     region,
     bucket: names.bucket,
     masterKeySecret,
+    drillStateMachineArn,
     table: names.table,
     queueUrl: queue.QueueUrl as string,
     deadLetterQueueUrl: deadLetter.QueueUrl as string,
+    drillQueueUrl: drills.queueUrl,
+    drillLaunchTemplateId: drills.launchTemplateId,
+    drillSubnetId: drills.subnetId,
     encryption: "AES256",
   };
 }
+
+/**
+ * The drills' queue, and what the emulator's EC2 needs to launch a drill instance like the stack's launch
+ * template does (terminate on shutdown, IMDSv2); the image is one the emulator knows.
+ */
+async function provisionDrills(names: ResourceNames, clients: Pick<LocalClients, "sqs" | "ec2">) {
+  const { sqs, ec2 } = clients;
+  const deadLetter = await sqs.send(new CreateQueueCommand({ QueueName: names.drillDeadLetterQueue }));
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: names.drillQueue,
+      Attributes: {
+        VisibilityTimeout: String(FUNCTIONS.drillWorker.timeoutSeconds * 6),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: await queueArn(sqs, deadLetter.QueueUrl as string),
+          maxReceiveCount: 5,
+        }),
+      },
+    }),
+  );
+  const subnets = await ec2.send(new DescribeSubnetsCommand({}));
+  const subnetId = subnets.Subnets?.[0]?.SubnetId;
+  if (!subnetId) throw new Error("the emulator's EC2 has no subnet to launch drill instances in");
+  const existing = await ec2
+    .send(new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [names.drillLaunchTemplate] }))
+    .catch(() => undefined);
+  const launchTemplateId =
+    existing?.LaunchTemplates?.[0]?.LaunchTemplateId ??
+    (
+      await ec2.send(
+        new CreateLaunchTemplateCommand({
+          LaunchTemplateName: names.drillLaunchTemplate,
+          LaunchTemplateData: {
+            ImageId: EMULATOR_IMAGE,
+            InstanceInitiatedShutdownBehavior: "terminate",
+            MetadataOptions: { HttpTokens: "required" },
+          },
+        }),
+      )
+    ).LaunchTemplate?.LaunchTemplateId;
+  if (!launchTemplateId) throw new Error("the emulator did not create the drill launch template");
+  return {
+    queueUrl: queue.QueueUrl as string,
+    queueArn: await queueArn(sqs, queue.QueueUrl as string),
+    subnetId,
+    launchTemplateId,
+  };
+}
+
+/** An Amazon Linux image id the emulator's EC2 ships with. */
+const EMULATOR_IMAGE = "ami-12c6146b";
 
 async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   const attributes = await sqs.send(

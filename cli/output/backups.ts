@@ -1,12 +1,30 @@
 import type { BackupEntry, ResticSnapshotEntry, SourceEntry } from "../../shared/catalog/entry";
+import type { ArchiveContent } from "../../shared/dumpset/manifest";
 import type { GroupByField } from "../../shared/restic/repository";
 import { bytes, displayId, printFields, printTable, shortTime } from "./format";
 
 /** The components of a dump set, as pushed or as catalogued. */
-export function printComponents(components: { name: string; kind: string; size: number; sha256: string }[]): void {
+export function printComponents(
+  components: { name: string; kind: string; size: number; sha256: string; contents?: ArchiveContent[] }[],
+): void {
   printTable(
     ["COMPONENT", "KIND", "SIZE", "SHA-256"],
     components.map((c) => [c.name, c.kind, String(c.size), c.sha256]),
+  );
+  for (const component of components) if (component.contents) printContents(component.name, component.contents);
+}
+
+/** What an archive holds, as read when it was pushed: its top-level entries, directories summed up. */
+function printContents(name: string, contents: ArchiveContent[]): void {
+  console.log(`\n${name} holds:`);
+  printTable(
+    ["PATH", "TYPE", "SIZE", "FILES"],
+    contents.map((c) => [
+      c.type === "directory" ? `${c.path}/` : c.path,
+      c.type,
+      bytes(c.size),
+      c.files === undefined ? "-" : String(c.files),
+    ]),
   );
 }
 
@@ -37,6 +55,12 @@ export function printBackup(backup: BackupEntry): void {
     ["size", backup.sizeBytes === null ? "-" : `${bytes(backup.sizeBytes)} (${backup.sizeBytes} bytes)`],
     ["tags", backup.tags.join(", ") || "-"],
     ["indexed", backup.indexedAt],
+    [
+      "last drill",
+      backup.lastDrill
+        ? `${backup.lastDrill.status} ${shortTime(backup.lastDrill.at)} (restorable drill show ${backup.lastDrill.id})`
+        : "never drilled",
+    ],
   ];
   if (backup.kind === "dumpset") {
     fields.push(["server version", backup.serverVersion ?? "-"], ["master key id", backup.masterKeyId ?? "-"]);

@@ -359,13 +359,13 @@ function componentBody(component: PlannedComponent): Readable {
     : createReadStream(component.localPath, { highWaterMark: 1024 * 1024 });
 }
 
-interface ExistingObject {
+export interface ExistingObject {
   size: number;
   checksum: string | undefined;
   versionId: string | undefined;
 }
 
-async function headWithChecksum(s3: S3Client, bucket: string, key: string): Promise<ExistingObject | undefined> {
+export async function headWithChecksum(s3: S3Client, bucket: string, key: string): Promise<ExistingObject | undefined> {
   try {
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: "ENABLED" }));
     return { size: head.ContentLength ?? 0, checksum: head.ChecksumSHA256, versionId: head.VersionId };
@@ -428,7 +428,11 @@ async function directoryFingerprint(
   return hash.digest("hex");
 }
 
-async function readExistingManifest(s3: S3Client, bucket: string, key: string): Promise<SetManifest | undefined> {
+export async function readExistingManifest(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<SetManifest | undefined> {
   try {
     await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
   } catch (error) {
@@ -440,7 +444,7 @@ async function readExistingManifest(s3: S3Client, bucket: string, key: string): 
   return parseJsonWith(SetManifestSchema, text, "existing manifest");
 }
 
-function alreadyPushed(manifest: SetManifest, key: string, started: number): PushResult {
+export function alreadyPushed(manifest: SetManifest, key: string, started: number): PushResult {
   return {
     source: manifest.source,
     setId: manifest.set_id,

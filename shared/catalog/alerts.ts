@@ -17,6 +17,8 @@ export const AlertSchema = z.object({
     "restic-file-misnamed",
     /** Messages the indexer gave up on wait in the ingest dead-letter queue. */
     "ingest-dead-letters",
+    /** A restore drill FAILED (the backup) or ended in ERROR (the drill). */
+    "drill-failed",
   ]),
   subject: z.string(),
   message: z.string(),

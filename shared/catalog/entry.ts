@@ -32,6 +32,29 @@ export type BackupStatus = z.infer<typeof BackupStatusSchema>;
 
 const IsoDateTimeSchema = z.iso.datetime({ offset: true });
 
+/**
+ * A restore drill's outcome (shared/drills/record.ts):
+ * - RUNNING: started, no result yet
+ * - PASSED: the backup restored and every check passed
+ * - FAILED: the backup does not restore, or a check failed: the backup is the problem
+ * - ERROR: the drill itself could not run (no backup to drill, no capacity, the agent never reported)
+ */
+export const DrillStatusSchema = z.enum(["RUNNING", "PASSED", "FAILED", "ERROR"]);
+export type DrillStatus = z.infer<typeof DrillStatusSchema>;
+
+/** The last drill of a backup, kept on its entry; `catalog show` prints it. */
+export const LastDrillSchema = z.object({ id: z.string(), status: DrillStatusSchema, at: IsoDateTimeSchema });
+export type LastDrill = z.infer<typeof LastDrillSchema>;
+
+/** When a source was last proven restorable, by which backup, and how long the drill's restore took (RTO). */
+export const ProvenRestorableSchema = z.object({
+  backupId: z.string(),
+  drillId: z.string(),
+  at: IsoDateTimeSchema,
+  rtoSeconds: z.number().nonnegative().nullable(),
+});
+export type ProvenRestorable = z.infer<typeof ProvenRestorableSchema>;
+
 const BackupEntryBaseSchema = z.object({
   id: z.string().min(1),
   source: z.string().min(1),
@@ -44,6 +67,7 @@ const BackupEntryBaseSchema = z.object({
   tags: z.array(z.string()),
   sizeBytes: z.number().int().nonnegative().nullable(),
   indexedAt: IsoDateTimeSchema,
+  lastDrill: LastDrillSchema.nullable().default(null),
 });
 
 /** A component as the catalog keeps it: the manifest's record, and the S3 version the catalog pins. */
@@ -114,6 +138,7 @@ export const SourceEntrySchema = z.object({
   kind: z.enum(["dumpset", "restic"]),
   latest: BackupSummarySchema.nullable(),
   latestComplete: BackupSummarySchema.nullable(),
+  lastProvenRestorable: ProvenRestorableSchema.nullable().default(null),
   updatedAt: IsoDateTimeSchema,
 });
 export type SourceEntry = z.infer<typeof SourceEntrySchema>;

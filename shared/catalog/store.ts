@@ -1,4 +1,4 @@
-import type { BackupEntry, BackupStatus, SourceEntry } from "./entry";
+import type { BackupEntry, BackupStatus, LastDrill, ProvenRestorable, SourceEntry } from "./entry";
 
 export interface ListOptions {
   limit?: number;
@@ -33,6 +33,11 @@ export interface CatalogStore {
   recordRewrite(previousId: string, next: BackupEntry, at: Date): Promise<void>;
   /** Records that a dump set's committed component was put back by a copy, whose version is now current. */
   recordHealedComponent(id: string, component: string, healedVersionId: string): Promise<void>;
+  /**
+   * Records a finished drill on the backup it drilled, and, when it passed, on its source as the latest
+   * proof that the source restores.
+   */
+  recordDrill(id: string, drill: LastDrill, proven: ProvenRestorable | null): Promise<void>;
   /** Replaces a backup's tags (a legal hold, say), keeping everything else. */
   setTags(id: string, tags: string[]): Promise<BackupEntry | undefined>;
   getBackup(id: string): Promise<BackupEntry | undefined>;

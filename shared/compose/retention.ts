@@ -28,6 +28,8 @@ export function retentionDependencies(
     repositories: catalog.repositories,
     passwords: secretPasswords(new SecretLookup(clients.secrets)),
     keys: new MasterKeyCache(),
+    // The retention floor "newest backup with a passing drill" reads the drills' own records.
+    drills: { newestPassed: async (source) => (await catalog.drills.newestPassed(source))?.backupId ?? null },
     log,
     now: () => new Date(),
     holder,

@@ -8,6 +8,7 @@ export const STACK_OUTPUTS = {
   deadLetterQueue: "IngestDeadLetterQueueUrl",
   encryption: "BackupBucketEncryption",
   masterKeySecret: "MasterKeySecretName",
+  drillStateMachine: "DrillStateMachineArn",
 } as const;
 
 export const DEFAULT_STACK_NAME = "Restorable";
@@ -23,8 +24,14 @@ export const DeploymentSchema = z.object({
   deadLetterQueueUrl: z.string().optional(),
   /** The bucket's intended default encryption: AES256 or aws:kms:<key arn> (shared/storage-policy.ts). */
   encryption: z.string().optional(),
-  /** Secrets Manager secret holding the application's master key (shared/master-key.ts). */
+  /** Secrets Manager secret holding the application's master key (shared/keys/master-key.ts). */
   masterKeySecret: z.string().optional(),
+  /** The restore-drill state machine (`restorable drill run` starts it). */
+  drillStateMachineArn: z.string().optional(),
+  /** The local stack's drill resources in the emulator (the CDK stack's are its own). */
+  drillQueueUrl: z.string().optional(),
+  drillLaunchTemplateId: z.string().optional(),
+  drillSubnetId: z.string().optional(),
 });
 export type Deployment = z.infer<typeof DeploymentSchema>;
 

@@ -18,13 +18,20 @@ export const SETTINGS = {
   auditMode: { variable: "AUDIT_MODE", schema: z.enum(["repair", "report"]) },
   /** Whether the bucket must refuse plain HTTP (not on an emulator's loopback endpoint without TLS). */
   expectTlsOnlyPolicy: { variable: "EXPECT_TLS_ONLY_POLICY", schema: z.enum(["true", "false"]) },
+  /** The Secrets Manager secret holding the application's master key (read only for an opted-in drill). */
+  masterKeySecret: { variable: "MASTER_KEY_SECRET_NAME", schema: z.string().min(1) },
+  /** The restore-drill state machine, which the dispatcher starts. */
+  drillStateMachineArn: { variable: "DRILL_STATE_MACHINE_ARN", schema: z.string().min(1) },
+  /** `bucket/key` of the drill agent bundle and of the restic binary instances download, or "none". */
+  drillAgentObject: { variable: "DRILL_AGENT_OBJECT", schema: z.string().min(1) },
+  drillResticObject: { variable: "DRILL_RESTIC_OBJECT", schema: z.string().min(1) },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
 
-/** How a function is started: by the ingest queue, or on a schedule. */
+/** How a function is started: by one of the stack's queues, or on a schedule. */
 export type Trigger =
-  | { kind: "queue"; batchSize: number; maxBatchingWindowSeconds: number }
+  | { kind: "queue"; queue: "ingest" | "drills"; batchSize: number; maxBatchingWindowSeconds: number }
   | {
       kind: "schedule";
       everyMinutes: number;
@@ -59,7 +66,7 @@ export const FUNCTIONS = {
     // Long enough for a batch of 10 sets with many components each.
     timeoutSeconds: 120,
     memoryMB: 512,
-    trigger: { kind: "queue", batchSize: 10, maxBatchingWindowSeconds: 5 },
+    trigger: { kind: "queue", queue: "ingest", batchSize: 10, maxBatchingWindowSeconds: 5 },
   }),
   /** Verifies one slice of every restic repository per run: with 30 slices, each file monthly. */
   verifier: defineFunction({
@@ -100,6 +107,36 @@ export const FUNCTIONS = {
     timeoutSeconds: 2 * 60,
     memoryMB: 1024,
     trigger: { kind: "schedule", everyMinutes: 6 * 60, localEverySeconds: 6 * 60 * 60 },
+  }),
+  /**
+   * Runs the restore-drill state machine's own steps (prepare, wait for the agent, judge) from its queue,
+   * and turns the agent's report and heartbeat files into answers to the waiting step.
+   */
+  drillWorker: defineFunction({
+    entry: "drill-worker",
+    description: "Runs the restore-drill steps: picks the backup, prepares the agent, judges its report",
+    settings: [...catalogAndBucket, "masterKeySecret", "drillAgentObject", "drillResticObject"],
+    timeoutSeconds: 5 * 60,
+    memoryMB: 512,
+    trigger: { kind: "queue", queue: "drills", batchSize: 1, maxBatchingWindowSeconds: 0 },
+  }),
+  /** Starts the drills whose plan's cron time has come (one schedule for every plan). */
+  drillDispatcher: defineFunction({
+    entry: "drill-dispatcher",
+    description: "Starts the restore drills whose plans are due",
+    settings: ["catalogTable", "drillStateMachineArn"],
+    timeoutSeconds: 60,
+    memoryMB: 512,
+    trigger: { kind: "schedule", everyMinutes: 15, localEverySeconds: 60 },
+  }),
+  /** Terminates any drill instance past its deadline, whatever became of its execution, and records it. */
+  drillJanitor: defineFunction({
+    entry: "drill-janitor",
+    description: "Terminates restore-drill instances past their deadline",
+    settings: ["catalogTable"],
+    timeoutSeconds: 60,
+    memoryMB: 512,
+    trigger: { kind: "schedule", everyMinutes: 15, localEverySeconds: 30 },
   }),
 } as const;
 

@@ -48,8 +48,13 @@ export function checksumPathToName(path: string): string {
   return segments[segments.length - 1] ?? trimmed;
 }
 
-/** Parses the seed's `key: value` manifest.txt; lines without a colon are ignored, values are trimmed. */
+/**
+ * Parses the seed's `key: value` manifest.txt; lines without a colon are ignored, values are trimmed. A manifest
+ * written as a JSON object (a helper's manifest.json) gives its top-level strings, numbers and booleans.
+ */
 export function parseHostManifest(text: string): Record<string, string> {
+  const json = parseJsonManifest(text);
+  if (json) return json;
   const fields: Record<string, string> = {};
   for (const line of text.split("\n")) {
     const colon = line.indexOf(":");
@@ -57,6 +62,22 @@ export function parseHostManifest(text: string): Record<string, string> {
     const key = line.slice(0, colon).trim();
     if (key === "" || /\s/.test(key)) continue;
     fields[key] = line.slice(colon + 1).trim();
+  }
+  return fields;
+}
+
+function parseJsonManifest(text: string): Record<string, string> | undefined {
+  if (!text.trimStart().startsWith("{")) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const fields: Record<string, string> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (["string", "number", "boolean"].includes(typeof field)) fields[key] = String(field).trim();
   }
   return fields;
 }

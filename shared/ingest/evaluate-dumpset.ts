@@ -206,6 +206,7 @@ function baseEntry(location: DumpSetLocation, now: Date, manifestVersion: string
     tags: [],
     sizeBytes: null,
     indexedAt: now.toISOString(),
+    lastDrill: null,
     manifestKey: manifestKey(location.source, location.setId),
     manifestVersion,
     serverVersion: null,

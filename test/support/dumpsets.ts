@@ -5,7 +5,7 @@ import { MANIFEST_FORMAT, type ManifestComponent, type SetManifest } from "../..
 import { SHA256_TAG } from "../../shared/dumpset/object-tags";
 import { fullObjectChecksum } from "../../shared/dumpset/s3-checksum";
 
-export const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
+export const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
 
 /** A set written straight into the bucket, component by component, the way push writes it. */
 export class SetWriter {
@@ -16,7 +16,7 @@ export class SetWriter {
     private readonly s3: S3Client,
     private readonly bucket: string,
     readonly source: string,
-    readonly files: Record<string, string>,
+    readonly files: Record<string, string | Buffer>,
     readonly createdAt = new Date("2025-06-01T02:00:00Z"),
   ) {
     this.setId = makeSetId(createdAt, sha256(`${source}${Math.random()}`));
@@ -53,7 +53,7 @@ export class SetWriter {
   }
 
   /** As push uploads it: S3 computes (and, on real S3, verifies) the SHA-256 checksum of the body. */
-  async putComponent(name: string, body = this.files[name] ?? ""): Promise<void> {
+  async putComponent(name: string, body: string | Buffer = this.files[name] ?? ""): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
@@ -68,7 +68,11 @@ export class SetWriter {
    * As an uploader before 0.2 did: no S3 checksum, the SHA-256 in a tag, and a manifest without checksums
    * (`legacyManifest`).
    */
-  async putLegacyComponent(name: string, body = this.files[name] ?? "", recordedSha = sha256(body)): Promise<void> {
+  async putLegacyComponent(
+    name: string,
+    body: string | Buffer = this.files[name] ?? "",
+    recordedSha = sha256(body),
+  ): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,

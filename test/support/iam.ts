@@ -156,6 +156,19 @@ export class IntrinsicResolver {
             return { ref: id, attributes: { Arn: `arn:aws:iam::${ACCOUNT}:role/${id}` } };
           case "AWS::Lambda::Function":
             return { ref: id, attributes: { Arn: regional("lambda", `function:${id}`) } };
+          case "AWS::StepFunctions::StateMachine":
+            return { ref: regional("states", `stateMachine:${id}`), attributes: { Name: id } };
+          case "AWS::EC2::LaunchTemplate":
+            return {
+              ref: `lt-${id.toLowerCase()}`,
+              attributes: { LaunchTemplateId: `lt-${id.toLowerCase()}`, LatestVersionNumber: "1" },
+            };
+          case "AWS::EC2::Subnet":
+            return { ref: `subnet-${id.toLowerCase()}`, attributes: {} };
+          case "AWS::EC2::SecurityGroup":
+            return { ref: `sg-${id.toLowerCase()}`, attributes: { GroupId: `sg-${id.toLowerCase()}` } };
+          case "AWS::IAM::InstanceProfile":
+            return { ref: id, attributes: { Arn: `arn:aws:iam::${ACCOUNT}:instance-profile/${id}` } };
           case "AWS::SecretsManager::Secret": {
             const arn = regional("secretsmanager", `secret:${id}${GENERATED_SECRET_SUFFIX}${SECRET_ARN_SUFFIX}`);
             return { ref: arn, attributes: {} };

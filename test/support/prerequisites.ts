@@ -2,6 +2,7 @@
  * Runs before `npm test`: installs what the tests need, or stops saying exactly what to install.
  *  - moto server, pinned, into the project's .venv (from PyPI)
  *  - PostgreSQL server and client binaries (apt-get, when missing and running as root)
+ *  - rsync, which the backup page's script runs (test/e2e/restore-page-script.test.ts; apt-get likewise)
  *  - restic ≥ 0.16 (built from the Go module proxy into .tools/bin when Go is available,
  *    because Debian's restic is 0.14)
  */
@@ -44,6 +45,11 @@ async function ensurePostgres(): Promise<void> {
   } else if (process.getuid?.() === 0 && !(await userExists("postgres"))) {
     missing.push("a 'postgres' system user (initdb refuses to run as root): useradd --system postgres");
   }
+}
+
+async function ensureRsync(): Promise<void> {
+  if (!onPath("rsync")) await aptInstall(["rsync"]);
+  if (!onPath("rsync")) missing.push("rsync (the backup page's script runs it): apt-get install rsync");
 }
 
 async function userExists(name: string): Promise<boolean> {
@@ -95,6 +101,7 @@ await mkdir(path.join(TOOLS_DIRECTORY, "bin"), { recursive: true });
 await ensureMotoInstalled(say);
 say("moto server: .venv/bin/moto_server");
 await ensurePostgres();
+await ensureRsync();
 await ensureRestic();
 if (missing.length > 0) {
   console.error("\nThe tests need these, and they could not be installed automatically:");

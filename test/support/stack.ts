@@ -7,7 +7,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { inject } from "vitest";
 import { localClients } from "../../cli/local/clients";
 import type { EventPump, QueueHandler } from "../../cli/local/event-pump";
-import { startLocalHandlers } from "../../cli/local/handlers";
+import { type LocalHandlerOptions, type LocalHandlers, startLocalHandlers } from "../../cli/local/handlers";
 import { REPOSITORY_ROOT } from "../../cli/local/paths";
 import { provision, resourceNames } from "../../cli/local/provision";
 import type { DynamoCatalogStore } from "../../shared/catalog/dynamo/catalog-store";
@@ -24,6 +24,8 @@ export interface TestStack {
   dynamo: DynamoDBClient;
   sqs: SQSClient;
   catalog: DynamoCatalogStore;
+  /** Every local handler of this stack (the drill worker's pump, the hypervisor, …). */
+  handlers: LocalHandlers;
   /** The indexer handler, to invoke with a hand-made SQS event. */
   indexer: QueueHandler;
   pump: EventPump;
@@ -61,7 +63,10 @@ export function uniqueName(label: string): string {
  * The stack's resources under fresh names in the shared emulator, and the Lambda handlers wired to them by
  * the same function `npm start` uses. Each call builds its own handlers, so a file may start several.
  */
-export async function startTestStack(label: string): Promise<TestStack> {
+export async function startTestStack(
+  label: string,
+  options: Pick<LocalHandlerOptions, "silentDrillInstance"> = {},
+): Promise<TestStack> {
   const endpoint = useEmulator();
   const clients = localClients({ endpoint, region: REGION });
   const deployment = { ...(await provision(resourceNames(uniqueName(label)), REGION, clients)), endpoint };
@@ -72,6 +77,7 @@ export async function startTestStack(label: string): Promise<TestStack> {
     log: silentLog,
     run: false,
     retryAfterSeconds: 0,
+    ...options,
   });
   const { s3, dynamo, sqs } = clients;
   return {
@@ -80,6 +86,7 @@ export async function startTestStack(label: string): Promise<TestStack> {
     dynamo,
     sqs,
     catalog: openCatalog(dynamo, deployment.table).backups,
+    handlers,
     indexer: handlers.indexer,
     pump: handlers.pump,
     runScheduled: (name) => handlers.runScheduled(name),
@@ -94,6 +101,7 @@ export async function startTestStack(label: string): Promise<TestStack> {
           RESTORABLE_MASTER_KEY_SECRET: deployment.masterKeySecret,
           RESTORABLE_QUEUE_URL: deployment.queueUrl,
           RESTORABLE_DEAD_LETTER_QUEUE_URL: deployment.deadLetterQueueUrl,
+          RESTORABLE_DRILL_STATE_MACHINE: deployment.drillStateMachineArn,
           ...options.env,
         },
       }),

@@ -61,6 +61,7 @@ describe("catalog list's sources", () => {
       kind: "restic",
       latest: summary("a".repeat(64), "2026-01-01T10:00:00.000Z"),
       latestComplete: summary("a".repeat(64), "2026-01-01T10:00:00.000Z"),
+      lastProvenRestorable: null,
       updatedAt: "2026-01-01T10:00:05.000Z",
     },
     {
@@ -68,6 +69,7 @@ describe("catalog list's sources", () => {
       kind: "restic",
       latest: summary("b".repeat(64), "2026-01-01T10:00:00.000Z"),
       latestComplete: summary("b".repeat(64), "2026-01-01T10:00:00.000Z"),
+      lastProvenRestorable: null,
       updatedAt: "2026-01-01T10:00:05.000Z",
     },
     {
@@ -75,6 +77,7 @@ describe("catalog list's sources", () => {
       kind: "dumpset",
       latest: summary("20260101T020000Z-0123456789ab", "2026-01-01T02:00:00.000Z"),
       latestComplete: summary("20260101T020000Z-0123456789ab", "2026-01-01T02:00:00.000Z"),
+      lastProvenRestorable: null,
       updatedAt: "2026-01-01T02:00:05.000Z",
     },
   ];

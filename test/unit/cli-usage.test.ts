@@ -52,6 +52,16 @@ describe.concurrent("usage errors exit 2 with the message and the command's usag
       "error: give exactly one of --source and --repo",
     ],
     ["plan with both --source and --repo", ["retention", "plan", "--source", "s", "--repo", "r"], "not both"],
+    [
+      "restore --pg-restore without the one dump to restore",
+      ["restore", "20261203T020000Z", "--pg-restore", "postgresql:///codebolt_tmp"],
+      "error: --pg-restore takes the one dump to restore: --only main.dump",
+    ],
+    [
+      "restore --pg-restore with --to",
+      ["restore", "20261203", "--only", "main.dump", "--pg-restore", "codebolt_tmp", "--to", "/tmp/x"],
+      "error: --pg-restore writes nothing to disk: leave out --to",
+    ],
   ])("%s", async (_case, args, message) => {
     const result = await cli(...args);
     expect(result.code, result.stderr).toBe(2);
@@ -98,7 +108,7 @@ describe.concurrent("push of a path that is not a directory", () => {
   });
 
   it("says so when a component of the path is a file, exit 2", async () => {
-    const file = path.join(scratch, "backup.tar.gz");
+    const file = path.join(scratch, "backup.txt");
     writeFileSync(file, "not a directory");
     expect(await cli("push", path.join(file, "inside"), "--source", "s")).toMatchObject({
       code: 2,
@@ -106,7 +116,12 @@ describe.concurrent("push of a path that is not a directory", () => {
     });
     expect(await cli("push", file, "--source", "s")).toMatchObject({
       code: 2,
-      stderr: `restorable: not a directory: ${file}\n`,
+      stderr: `restorable: not a directory, nor a .tar.gz, .tgz or .tar archive: ${file}\n`,
     });
+  });
+
+  it("says there is no such file for a missing archive, exit 2", async () => {
+    const result = await cli("push", "/backups/codebolt/20261203.tar.gz", "--source", "s");
+    expect(result).toMatchObject({ code: 2, stderr: "restorable: no such file: /backups/codebolt/20261203.tar.gz\n" });
   });
 });

@@ -52,4 +52,9 @@ describe("the seed's manifest.txt", () => {
       shadow_git_size: "12G\t/var/lib",
     });
   });
+
+  it("reads a manifest written as JSON (a helper's manifest.json): its top-level values", () => {
+    const text = JSON.stringify({ timestamp: "2026-12-03T02:00:00Z", hostname: "cb1", size: 12, nested: { a: 1 } });
+    expect(parseHostManifest(text)).toEqual({ timestamp: "2026-12-03T02:00:00Z", hostname: "cb1", size: "12" });
+  });
 });

@@ -353,11 +353,11 @@ describe("secrets", () => {
   const everyone = () => [...synthesized.lambdaRoles, ...HOSTS];
   const read = (resource: string): IamRequest => ({ action: "secretsmanager:GetSecretValue", resource });
 
-  it("lets only the indexer and retention roles read a restic repository password", async () => {
+  it("lets only the indexer, retention and the drill worker (a restic drill) read a restic repository password", async () => {
     const request = read(secretArn(`${resticSecretPrefix(BUCKET)}ws-AbCdEf`));
     expect(request.resource).toBe(secretArn("restorable/backups/restic/ws-AbCdEf"));
     expect(await resultsFor(everyone(), request)).toEqual(
-      expected(everyone(), { indexer: "Allowed", retention: "Allowed" }, "ImplicitlyDenied"),
+      expected(everyone(), { indexer: "Allowed", retention: "Allowed", drillWorker: "Allowed" }, "ImplicitlyDenied"),
     );
   });
 
@@ -371,11 +371,13 @@ describe("secrets", () => {
     expect(await resultsFor(everyone(), request)).toEqual(expected(everyone(), {}, "ImplicitlyDenied"));
   });
 
-  it("lets no Lambda and no host read the master key", async () => {
+  it("lets only the drill worker read the master key (for a drill whose plan opts in), no other Lambda and no host", async () => {
     const name = synthesized.output(STACK_OUTPUTS.masterKeySecret);
     expect(typeof name).toBe("string");
     expect(String(name).startsWith(resticSecretPrefix(BUCKET))).toBe(false);
     const request = read(secretArn(`${String(name)}-XyZ123`));
-    expect(await resultsFor(everyone(), request)).toEqual(expected(everyone(), {}, "ImplicitlyDenied"));
+    expect(await resultsFor(everyone(), request)).toEqual(
+      expected(everyone(), { drillWorker: "Allowed" }, "ImplicitlyDenied"),
+    );
   });
 });

@@ -357,6 +357,57 @@ describe("keys and least privilege", () => {
   });
 });
 
+describe("restore drills", () => {
+  it("synthesizes the state machine, its schedules, janitor, launch template, roles and network", () => {
+    template.resourceCountIs("AWS::StepFunctions::StateMachine", 1);
+    template.hasResourceProperties("AWS::EC2::LaunchTemplate", {
+      LaunchTemplateData: Match.objectLike({
+        InstanceInitiatedShutdownBehavior: "terminate",
+        MetadataOptions: Match.objectLike({ HttpTokens: "required" }),
+      }),
+    });
+    template.hasResourceProperties("AWS::EC2::VPCEndpoint", { VpcEndpointType: "Gateway" });
+    template.resourceCountIs("AWS::EC2::NatGateway", 0);
+    template.hasResourceProperties("AWS::EC2::SecurityGroup", { SecurityGroupIngress: Match.absent() });
+    for (const name of ["drillDispatcher", "drillJanitor"] as const) {
+      expect(statementsOfRoleFor(FUNCTIONS[name].description).length).toBeGreaterThan(0);
+    }
+    template.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(15 minutes)" });
+  });
+
+  it("gives drill instances a role that reads restic repositories only: no set, no secret, no write", () => {
+    const roles = template.findResources("AWS::IAM::Role", {
+      Properties: {
+        AssumeRolePolicyDocument: Match.objectLike({
+          Statement: [Match.objectLike({ Principal: { Service: "ec2.amazonaws.com" } })],
+        }),
+      },
+    });
+    const [roleId] = Object.keys(roles);
+    if (!roleId) throw new Error("no instance role");
+    const statements = Object.values(
+      template.findResources("AWS::IAM::Policy", { Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) } }),
+    ).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+    const text = JSON.stringify(statements);
+    expect(text).not.toMatch(/\/sets\//);
+    expect(actionsOf(statements).filter((action) => /secretsmanager|Put|Delete/.test(action))).toEqual([]);
+    expect(text).toMatch(/\/restic\/\*/);
+  });
+
+  it("lets the state machine terminate only instances tagged as drills", () => {
+    const machines = template.findResources("AWS::StepFunctions::StateMachine");
+    const [machine] = Object.values(machines);
+    if (!machine) throw new Error("no state machine");
+    const roleId = (machine.Properties.RoleArn as { "Fn::GetAtt": [string] })["Fn::GetAtt"][0];
+    const statements = Object.values(
+      template.findResources("AWS::IAM::Policy", { Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) } }),
+    ).flatMap((policy) => policy.Properties.PolicyDocument.Statement as (Statement & { Condition?: unknown })[]);
+    const terminate = statements.filter((statement) => actionsOf([statement]).includes("ec2:TerminateInstances"));
+    expect(terminate).toHaveLength(1);
+    expect(terminate[0]?.Condition).toEqual({ Null: { "ec2:ResourceTag/restorable:drill": "false" } });
+  });
+});
+
 describe("cdk-nag AwsSolutions", () => {
   it("finds nothing that is not acknowledged at its resource with a reason", () => {
     expect(() => app.synth()).not.toThrow();

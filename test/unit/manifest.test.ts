@@ -28,6 +28,22 @@ describe("the set manifest schema", () => {
     expect(SetManifestSchema.safeParse(valid).success).toBe(true);
   });
 
+  it("accepts a helper's archive with its table of contents, and keeps the contents through parsing", () => {
+    const archive = {
+      ...valid.components[0],
+      name: "20261203.tar.gz",
+      kind: "archive",
+      contents: [
+        { path: "main.dump", type: "file", size: 10 },
+        { path: "shadow-git", type: "directory", size: 20, files: 3 },
+      ],
+    };
+    const parsed = SetManifestSchema.parse({ ...valid, components: [archive] });
+    expect(parsed.components[0]?.contents).toEqual(archive.contents);
+    // A manifest without contents (every other kind, every earlier push) reads as before.
+    expect(SetManifestSchema.parse(valid).components[0]).not.toHaveProperty("contents");
+  });
+
   it("rejects duplicate component names", () => {
     const component = valid.components[0];
     const result = SetManifestSchema.safeParse({ ...valid, components: [component, component] });

@@ -23,6 +23,7 @@ function dailySets(
       hostname: "db1",
       tags: options.tags?.(day) ?? [],
       sizeBytes: 1,
+      lastDrill: null,
       indexedAt: createdAt,
       manifestKey: "k",
       manifestVersion: null,

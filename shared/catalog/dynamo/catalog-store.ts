@@ -23,7 +23,10 @@ import {
   type BackupStatus,
   type BackupSummary,
   BackupSummarySchema,
+  type LastDrill,
   PROVISIONAL_STATUSES,
+  type ProvenRestorable,
+  ProvenRestorableSchema,
   type SourceEntry,
   SourceEntrySchema,
   summarise,
@@ -49,6 +52,7 @@ const SourceItemSchema = z
     kind: SourceEntrySchema.shape.kind,
     latest: BackupSummarySchema.nullish(),
     latestComplete: BackupSummarySchema.nullish(),
+    lastProvenRestorable: ProvenRestorableSchema.nullish(),
     updatedAt: z.string(),
   })
   .transform(
@@ -57,6 +61,7 @@ const SourceItemSchema = z
       kind: item.kind,
       latest: item.latest ?? null,
       latestComplete: item.latestComplete ?? null,
+      lastProvenRestorable: item.lastProvenRestorable ?? null,
       updatedAt: item.updatedAt,
     }),
   );
@@ -221,6 +226,33 @@ export class DynamoCatalogStore implements CatalogStore {
         ConditionExpression: "attribute_exists(pk)",
         ExpressionAttributeValues: { ":entry": updated },
       }),
+    );
+  }
+
+  async recordDrill(id: string, drill: LastDrill, proven: ProvenRestorable | null): Promise<void> {
+    const existing = await this.getBackup(id);
+    if (!existing) return;
+    const updated = BackupEntrySchema.parse({ ...existing, lastDrill: drill });
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key.backup(id),
+        UpdateExpression: "SET entry = :entry",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":entry": updated },
+      }),
+    );
+    if (!proven) return;
+    // Only ever forward: a late result for an older drill does not hide a newer proof.
+    await this.updateUnlessNewer(
+      {
+        UpdateExpression: "SET lastProvenRestorable = :proven",
+        ConditionExpression:
+          "attribute_exists(pk) AND (attribute_not_exists(lastProvenRestorable) OR lastProvenRestorable.#at < :at)",
+        ExpressionAttributeNames: { "#at": "at" },
+        ExpressionAttributeValues: { ":proven": proven, ":at": proven.at },
+      },
+      existing.source,
     );
   }
 

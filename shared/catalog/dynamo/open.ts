@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoAlertStore } from "./alert-store";
 import { DynamoCatalogStore } from "./catalog-store";
+import { DynamoDrillStore } from "./drill-store";
 import { DynamoKeyring } from "./keyring";
 import { DynamoProblemStore } from "./problem-store";
 import { DynamoRepositoryStore } from "./repository-store";
@@ -14,6 +15,7 @@ export interface Catalog {
   alerts: DynamoAlertStore;
   problems: DynamoProblemStore;
   keyring: DynamoKeyring;
+  drills: DynamoDrillStore;
 }
 
 /** The one way to open the catalog: one table, one client, a store per access pattern. */
@@ -25,5 +27,6 @@ export function openCatalog(dynamo: DynamoDBClient, tableName: string): Catalog 
     alerts: new DynamoAlertStore(dynamo, tableName),
     problems: new DynamoProblemStore(dynamo, tableName),
     keyring: new DynamoKeyring(dynamo, tableName),
+    drills: new DynamoDrillStore(dynamo, tableName),
   };
 }

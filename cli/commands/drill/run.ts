@@ -1,0 +1,56 @@
+import { randomBytes } from "node:crypto";
+import type { Command } from "commander";
+import { makeDrillId } from "../../../shared/drills/record";
+import { ConfigurationError } from "../../../shared/errors";
+import { sfnClient } from "../../aws";
+import { printDrill } from "../../output/drills";
+import { printJson } from "../../output/format";
+import { servicesFor } from "../../services";
+import { watchDrill } from "./watch";
+
+interface RunOptions {
+  source: string;
+  backup?: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+export function registerDrillRun(drill: Command): void {
+  drill
+    .command("run")
+    .description("Start a restore drill of a source now (the plan's backup selection, or --backup)")
+    .requiredOption("--source <name>", "the source")
+    .option("--backup <id>", "drill this backup (any short id form) instead of the plan's choice")
+    .option("--wait", "wait for the result, showing each phase; exit 1 unless it PASSED")
+    .option("--json", "print JSON for scripts")
+    .action(run);
+}
+
+async function run(options: RunOptions, command: Command): Promise<void> {
+  const { deployment, catalog } = await servicesFor(command);
+  if (!deployment.drillStateMachineArn) {
+    throw new ConfigurationError("no-drills", "this deployment has no drill state machine: deploy the current stack");
+  }
+  const request = {
+    drillId: makeDrillId(new Date(), randomBytes(4).toString("hex")),
+    source: options.source,
+    backupId: options.backup ?? null,
+    trigger: "manual" as const,
+  };
+  const { StartExecutionCommand } = await import("@aws-sdk/client-sfn");
+  await (await sfnClient()).send(
+    new StartExecutionCommand({
+      stateMachineArn: deployment.drillStateMachineArn,
+      name: request.drillId,
+      input: JSON.stringify({ request }),
+    }),
+  );
+  if (!options.wait) {
+    if (options.json) return printJson({ drillId: request.drillId, started: true });
+    return console.log(`Started drill ${request.drillId}: restorable drill show ${request.drillId}`);
+  }
+  const drill = await watchDrill(catalog.drills, request.drillId, !options.json && process.stderr.isTTY === true);
+  if (options.json) printJson(drill);
+  else printDrill(drill);
+  if (drill.status !== "PASSED") process.exitCode = 1;
+}

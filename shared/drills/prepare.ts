@@ -1,0 +1,263 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { z } from "zod";
+import type { BackupEntry, DumpSetEntry, ResticSnapshotEntry } from "../catalog/entry";
+import { findBackup } from "../catalog/find";
+import type { CatalogStore } from "../catalog/store";
+import { RestorableError } from "../errors";
+import { parseMasterKeySecret } from "../keys/master-key";
+import type { PasswordSource, RepositoryStore } from "../restic/ports";
+import { resticRepositoryUrl } from "../restic/repository";
+import { type AgentConfig, AgentConfigSchema, CONFIG_URL_LINE } from "./agent-config";
+import { drillKeys } from "./layout";
+import { DEFAULT_DRILL_PLAN, type DrillPlan } from "./plan";
+import type { DrillStore } from "./ports";
+import { type DrillRecord, NO_PHASES } from "./record";
+import { selectBackup } from "./select";
+
+/** What starts a drill (the CLI, the dispatcher): the state machine's input. */
+export const DrillRequestSchema = z.object({
+  drillId: z.string().regex(/^d-\d{8}T\d{6}Z-[0-9a-f]{8}$/),
+  source: z.string().min(1),
+  /** A given backup (`drill run --backup`); otherwise the plan's selection picks one. */
+  backupId: z.string().nullable().default(null),
+  trigger: z.enum(["schedule", "manual"]),
+});
+export type DrillRequest = z.infer<typeof DrillRequestSchema>;
+
+/** What the launch step needs, returned to the state machine. */
+export interface LaunchParameters {
+  drillId: string;
+  instanceType: string;
+  diskGiB: number;
+  /** base64, as RunInstances takes it. */
+  userData: string;
+  deadline: string;
+  heartbeatSeconds: number;
+  timeoutSeconds: number;
+}
+
+export class DrillCannotStartError extends RestorableError {}
+
+export interface PrepareDependencies {
+  s3: S3Client;
+  bucket: string;
+  region: string;
+  /** An emulator or private endpoint, spelled into restic's repository URL. */
+  endpoint?: string;
+  catalog: Pick<CatalogStore, "getBackup" | "listBySource" | "listByRepository" | "listSources">;
+  drills: Pick<DrillStore, "create" | "update" | "getPlan" | "listBySource">;
+  repositories: Pick<RepositoryStore, "get" | "list">;
+  passwords: PasswordSource;
+  /** The master key secret's text, read only when the plan's smoke command opts in. */
+  masterKey: () => Promise<string | undefined>;
+  /** The agent bundle and restic binary the instance downloads (deploy-time assets), when deployed. */
+  agent: { bucket: string; key: string } | null;
+  restic: { bucket: string; key: string } | null;
+  now: () => Date;
+  random: () => number;
+}
+
+/**
+ * Starts a drill: records it RUNNING, picks the backup, writes the agent's config (presigned URLs to the
+ * pinned versions, its report and heartbeat) to the bucket, and returns what the launch step needs. A drill
+ * that cannot start (no backup to drill) is recorded ERROR here and thrown, so the state machine ends it.
+ */
+export async function prepareDrill(
+  request: DrillRequest,
+  executionArn: string | null,
+  deps: PrepareDependencies,
+): Promise<LaunchParameters> {
+  const stored = await deps.drills.getPlan(request.source);
+  const plan = stored?.plan ?? DEFAULT_DRILL_PLAN;
+  const startedAt = deps.now();
+  const deadline = new Date(startedAt.getTime() + plan.timeouts.drillMinutes * 60_000);
+  const record: DrillRecord = {
+    id: request.drillId,
+    source: request.source,
+    backupId: null,
+    kind: null,
+    status: "RUNNING",
+    reason: null,
+    trigger: request.trigger,
+    startedAt: startedAt.toISOString(),
+    finishedAt: null,
+    executionArn,
+    instanceId: null,
+    checks: [],
+    phases: NO_PHASES,
+    bytes: { downloaded: 0, restored: 0 },
+    baseline: null,
+    resticSubset: null,
+    reportKey: null,
+    deadline: deadline.toISOString(),
+  };
+  await deps.drills.create(record).catch((error: Error) => {
+    // A re-delivered prepare message: the record exists, carry on with it.
+    if (error.name !== "ConditionalCheckFailedException") throw error;
+  });
+  try {
+    const backup = await chooseBackup(request, plan, deps);
+    await deps.drills.update(request.drillId, { backupId: backup.id, kind: backup.kind });
+    const config = await agentConfig(request.drillId, backup, plan, deadline, deps);
+    const keys = drillKeys(request.drillId);
+    await deps.s3.send(
+      new PutObjectCommand({
+        Bucket: deps.bucket,
+        Key: keys.config,
+        Body: JSON.stringify(config),
+        ContentType: "application/json",
+      }),
+    );
+    const configUrl = await presignGet(deps.s3, deps.bucket, keys.config, undefined, plan);
+    return {
+      drillId: request.drillId,
+      instanceType: plan.instance.type,
+      diskGiB: plan.instance.diskGiB,
+      userData: Buffer.from(await userData(configUrl, plan, deps)).toString("base64"),
+      deadline: deadline.toISOString(),
+      heartbeatSeconds: plan.timeouts.heartbeatSeconds,
+      timeoutSeconds: plan.timeouts.drillMinutes * 60,
+    };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    await deps.drills.update(request.drillId, { status: "ERROR", reason, finishedAt: deps.now().toISOString() });
+    throw error instanceof DrillCannotStartError
+      ? error
+      : new DrillCannotStartError("drill-cannot-start", reason, { cause: error });
+  }
+}
+
+async function chooseBackup(request: DrillRequest, plan: DrillPlan, deps: PrepareDependencies): Promise<BackupEntry> {
+  if (request.backupId) {
+    const backup = await findBackup(request.backupId, { catalog: deps.catalog, repositories: deps.repositories });
+    if (backup.status !== "COMPLETE") {
+      throw new DrillCannotStartError(
+        "backup-not-complete",
+        `backup ${backup.id} is ${backup.status}: only COMPLETE backups are drilled`,
+      );
+    }
+    return backup;
+  }
+  const entries = await deps.catalog.listBySource(request.source, { limit: 10_000 });
+  const backup = selectBackup(entries, plan.selection, deps.now(), deps.random);
+  if (!backup) {
+    throw new DrillCannotStartError(
+      "nothing-to-drill",
+      `source ${request.source} has no COMPLETE backup in the last ${plan.selection.withinDays} days to drill`,
+    );
+  }
+  return backup;
+}
+
+async function agentConfig(
+  drillId: string,
+  backup: BackupEntry,
+  plan: DrillPlan,
+  deadline: Date,
+  deps: PrepareDependencies,
+): Promise<AgentConfig> {
+  const keys = drillKeys(drillId);
+  const drill =
+    backup.kind === "dumpset" ? await dumpSetDrill(backup, plan, deps) : await resticDrill(drillId, backup, plan, deps);
+  return AgentConfigSchema.parse({
+    format: "restorable.drill/v1",
+    drillId,
+    source: backup.source,
+    reportUrl: await presignPut(deps.s3, deps.bucket, keys.report, plan),
+    heartbeatUrl: await presignPut(deps.s3, deps.bucket, keys.heartbeat, plan),
+    heartbeatSeconds: plan.timeouts.heartbeatSeconds,
+    deadline: deadline.toISOString(),
+    drill,
+  });
+}
+
+async function dumpSetDrill(set: DumpSetEntry, plan: DrillPlan, deps: PrepareDependencies) {
+  const components = [];
+  for (const component of set.components) {
+    const url = await presignGet(deps.s3, deps.bucket, component.key, component.versionId ?? undefined, plan);
+    components.push({ ...component, url });
+  }
+  const wantsKey = plan.checks.smoke?.withMasterKey ?? false;
+  const secret = wantsKey ? await deps.masterKey() : undefined;
+  return {
+    kind: "dumpset" as const,
+    setId: set.id,
+    components,
+    sql: plan.checks.sql,
+    smoke: plan.checks.smoke,
+    masterKey: secret ? parseMasterKeySecret(secret).key : null,
+  };
+}
+
+async function resticDrill(drillId: string, snapshot: ResticSnapshotEntry, plan: DrillPlan, deps: PrepareDependencies) {
+  const repository = await deps.repositories.get(snapshot.repository);
+  const password = repository ? await deps.passwords.get(repository) : undefined;
+  if (!repository || password === undefined) {
+    throw new DrillCannotStartError("no-password", `no password for restic repository ${snapshot.repository}`);
+  }
+  const n = plan.checks.resticReadDataSubsets;
+  // Rotate the subset drill by drill: n drills of a source read every pack of its repository once.
+  const previous = await deps.drills.listBySource(snapshot.source, n);
+  const last = previous.find((drill) => drill.id !== drillId && drill.resticSubset?.n === n)?.resticSubset;
+  const summary = snapshot.summary as { total_files_processed?: number; total_bytes_processed?: number } | null;
+  return {
+    kind: "restic" as const,
+    snapshotId: snapshot.id,
+    repository: resticRepositoryUrl({
+      bucket: deps.bucket,
+      repository: snapshot.repository,
+      region: deps.region,
+      ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
+    }),
+    environment: { AWS_DEFAULT_REGION: deps.region },
+    password,
+    expected: { files: summary?.total_files_processed ?? null, bytes: summary?.total_bytes_processed ?? null },
+    subset: { k: last ? (last.k % n) + 1 : 1, n },
+  };
+}
+
+/**
+ * The instance's boot script (Amazon Linux 2023): a shutdown deadline first, whatever happens next (the
+ * instance terminates on shutdown), then the agent's tools, the agent, and the drill.
+ */
+async function userData(configUrl: string, plan: DrillPlan, deps: PrepareDependencies): Promise<string> {
+  const asset = async (name: string, object: { bucket: string; key: string } | null) =>
+    object ? [`${name}='${await presignGet(deps.s3, object.bucket, object.key, undefined, plan)}'`] : [];
+  return [
+    "#!/bin/bash",
+    "set -euo pipefail",
+    `shutdown -h +${plan.timeouts.drillMinutes}`,
+    `${CONFIG_URL_LINE}'${configUrl}'`,
+    ...(await asset("RESTORABLE_AGENT_URL", deps.agent)),
+    ...(await asset("RESTORABLE_RESTIC_URL", deps.restic)),
+    "dnf install -y --quiet nodejs postgresql16 postgresql16-server tar gzip",
+    ...(deps.agent ? [`curl -fsSL "$RESTORABLE_AGENT_URL" -o /opt/restorable-drill-agent.mjs`] : []),
+    ...(deps.restic
+      ? [`curl -fsSL "$RESTORABLE_RESTIC_URL" -o /usr/local/bin/restic && chmod +x /usr/local/bin/restic`]
+      : []),
+    `node /opt/restorable-drill-agent.mjs drill agent --config-url "$RESTORABLE_DRILL_CONFIG_URL" --work-dir /var/lib/restorable-drill --shutdown`,
+    "",
+  ].join("\n");
+}
+
+async function presignGet(s3: S3Client, bucket: string, key: string, versionId: string | undefined, plan: DrillPlan) {
+  return getSignedUrl(
+    s3,
+    new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+    {
+      expiresIn: urlLifetime(plan),
+    },
+  );
+}
+
+async function presignPut(s3: S3Client, bucket: string, key: string, plan: DrillPlan) {
+  return getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: "application/json" }), {
+    expiresIn: urlLifetime(plan),
+  });
+}
+
+/** URLs live as long as the drill may (and no longer than S3 allows, 7 days). */
+function urlLifetime(plan: DrillPlan): number {
+  return Math.min(7 * 86_400, plan.timeouts.drillMinutes * 60 + 600);
+}

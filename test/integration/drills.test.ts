@@ -1,0 +1,327 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { DescribeInstancesCommand, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { openCatalog } from "../../shared/catalog/dynamo/open";
+import type { DumpSetEntry } from "../../shared/catalog/entry";
+import type { DrillRecord } from "../../shared/drills/record";
+import { SetWriter } from "../support/dumpsets";
+import { postgresAt } from "../support/postgres";
+import { makeResticFixture, type ResticAccess } from "../support/restic";
+import { writeSeedBackup } from "../support/seed-backup";
+import { startTestStack, type TestStack } from "../support/stack";
+
+let stack: TestStack;
+/** Sources whose drill instances boot but never run their agent. */
+const silentSources = new Set(["silent"]);
+
+beforeAll(async () => {
+  stack = await startTestStack("drills", {
+    silentDrillInstance: async ({ drillId }) => {
+      const drill = await openCatalog(stack.dynamo, stack.deployment.table).drills.get(drillId);
+      return silentSources.has(drill?.source ?? "");
+    },
+  });
+  // What npm start runs: the drill worker behind its queue, and the stand-in for EC2 that runs the agents.
+  stack.handlers.drillPump.start();
+  stack.handlers.hypervisor.start();
+});
+
+afterAll(async () => {
+  await stack?.handlers.stop();
+});
+
+async function pushSeedSet(source: string, rows = 300): Promise<DumpSetEntry> {
+  const { directory } = await writeSeedBackup(postgresAt(inject("postgresPort")), { rows });
+  const pushed = await stack.cli(["push", directory, "--source", source, "--json"]);
+  expect(pushed.code, pushed.stderr).toBe(0);
+  await stack.pump.drain();
+  return (await stack.catalog.getBackup(JSON.parse(pushed.stdout).setId)) as DumpSetEntry;
+}
+
+/** The seed's sets are dated 2025-01-01, beyond any selection window: drills name their backup. */
+async function runDrill(source: string, backupId: string): Promise<DrillRecord> {
+  const ran = await stack.cli(["drill", "run", "--source", source, "--backup", backupId, "--wait", "--json"]);
+  expect(ran.stderr).not.toMatch(/^restorable: /m);
+  return JSON.parse(ran.stdout) as DrillRecord;
+}
+
+async function setPlan(source: string, plan: object): Promise<void> {
+  const file = path.join(tmpdir(), `restorable-plan-${source}-${Date.now()}.yaml`);
+  await writeFile(file, JSON.stringify(plan));
+  const set = await stack.cli(["drill", "set-plan", "--source", source, "--file", file]);
+  expect(set.code, set.stderr).toBe(0);
+}
+
+async function drillInstancesLeftRunning(): Promise<string[]> {
+  const listed = await stack.handlers.clients.ec2.send(
+    new DescribeInstancesCommand({ Filters: [{ Name: "tag-key", Values: ["restorable:drill"] }] }),
+  );
+  return (listed.Reservations ?? [])
+    .flatMap((reservation) => reservation.Instances ?? [])
+    .filter((instance) => instance.State?.Name !== "terminated")
+    .map((instance) => instance.InstanceId as string);
+}
+
+describe("a restore drill of a dump set", () => {
+  it("restores a good seed-style set on a throwaway instance, passes every check, and leaves nothing running", async () => {
+    const set = await pushSeedSet("drilled");
+    const drill = await runDrill("drilled", set.id);
+    expect(drill, JSON.stringify(drill.checks)).toMatchObject({ status: "PASSED", backupId: set.id, reason: null });
+    const names = drill.checks.map((check) => check.name);
+    expect(names).toEqual(
+      expect.arrayContaining(["integrity", "archive-readable", "restore", "baseline", "master-key"]),
+    );
+    for (const phase of ["launch", "download", "restore", "total"] as const) expect(drill.phases[phase]).not.toBeNull();
+    expect(drill.bytes.downloaded).toBeGreaterThan(0);
+    expect(drill.baseline).toEqual(expect.arrayContaining([{ table: "codebolt.persistent_memory", rows: 300 }]));
+    expect(await drillInstancesLeftRunning()).toEqual([]);
+
+    const shown = await stack.cli(["drill", "show", drill.id]);
+    expect(shown.stdout).toMatch(/^status\s+PASSED$/m);
+    expect(shown.stdout).toMatch(/^restore time\s+[\d.]+ s \(launch/m);
+    const entry = (await stack.catalog.getBackup(set.id)) as DumpSetEntry;
+    expect(entry.lastDrill).toMatchObject({ id: drill.id, status: "PASSED" });
+    expect((await stack.cli(["catalog", "show", set.id])).stdout).toMatch(
+      new RegExp(`^last drill\\s+PASSED .*drill show ${drill.id}\\)$`, "m"),
+    );
+    const source = (await stack.catalog.listSources()).find((s) => s.source === "drilled");
+    expect(source?.lastProvenRestorable).toMatchObject({ backupId: set.id, drillId: drill.id });
+  }, 240_000);
+
+  it("fails the SQL assertion the plan names, and says which", async () => {
+    const set = await pushSeedSet("asserted");
+    await setPlan("asserted", {
+      checks: {
+        sql: [{ name: "enough-memories", query: "SELECT * FROM codebolt.persistent_memory", minRows: 100000 }],
+      },
+    });
+    const drill = await runDrill("asserted", set.id);
+    expect(drill.status).toBe("FAILED");
+    expect(drill.reason).toMatch(/^sql:enough-memories: /);
+    expect(await drillInstancesLeftRunning()).toEqual([]);
+  }, 240_000);
+
+  it("ends in ERROR when the agent never reports, and the instance is terminated", async () => {
+    const set = await pushSeedSet("silent");
+    await setPlan("silent", { timeouts: { heartbeatSeconds: 10, drillMinutes: 5 } });
+    const drill = await runDrill("silent", set.id);
+    expect(drill.status).toBe("ERROR");
+    expect(drill.reason).toMatch(/^heartbeat: /);
+    expect(await drillInstancesLeftRunning()).toEqual([]);
+  }, 240_000);
+
+  it("ends in ERROR when the instance cannot be launched, naming the launch", async () => {
+    const set = await pushSeedSet("unlaunchable");
+    await setPlan("unlaunchable", { instance: { type: "x9.nonexistent" } });
+    const drill = await runDrill("unlaunchable", set.id);
+    expect(drill.status).toBe("ERROR");
+    expect(drill.reason).toMatch(/^launch: /);
+    expect(await drillInstancesLeftRunning()).toEqual([]);
+  }, 240_000);
+
+  it("fails the archive check for a truncated main.dump whose SHA-256 the manifest agrees with", async () => {
+    const set = new SetWriter(stack.s3, stack.deployment.bucket, "truncated", {
+      "main.dump": (await readFile(await seedDump())).subarray(0, 2000),
+    });
+    await set.putAllComponents();
+    await set.putManifest();
+    await stack.pump.drain();
+    const drill = await runDrill("truncated", set.setId);
+    expect(drill.status).toBe("FAILED");
+    expect(drill.reason).toMatch(/^archive-readable: main\.dump/);
+  }, 240_000);
+
+  it("fails the integrity check when a component's bytes differ from what the catalog committed, naming it", async () => {
+    const set = await pushSeedSet("rotten");
+    // As if the stored bytes had rotted: the catalog's SHA-256 no longer describes them.
+    const components = set.components.map((component) =>
+      component.name === "codebolt-server.yaml" ? { ...component, sha256: "0".repeat(64) } : component,
+    );
+    await stack.catalog.setStatus(set.id, "COMPLETE", null, new Date(), { components });
+    const drill = await runDrill("rotten", set.id);
+    expect(drill.status).toBe("FAILED");
+    expect(drill.reason).toMatch(/^integrity: .*codebolt-server\.yaml/);
+  }, 240_000);
+
+  it("fails the master-key check when the service does not hold the set's key", async () => {
+    const set = await pushSeedSet("keyless");
+    // The seed names mk-2025-01; the service holds only another key.
+    await openCatalog(stack.dynamo, stack.deployment.table).keyring.replace([
+      {
+        keyId: "mk-other",
+        fingerprint: "mk-0000000000000000",
+        versionId: "v1",
+        labels: ["AWSCURRENT"],
+        registeredAt: new Date().toISOString(),
+      },
+    ]);
+    await stack.cli(["key", "register"]).catch(() => undefined);
+    const entry = (await stack.catalog.getBackup(set.id)) as DumpSetEntry;
+    await stack.catalog.setStatus(entry.id, "COMPLETE", null, new Date(), { masterKeyHeld: false });
+    const drill = await runDrill("keyless", set.id);
+    expect(drill.status).toBe("FAILED");
+    expect(drill.reason).toMatch(/^master-key: master key mk-2025-01 is not held/);
+  }, 240_000);
+
+  it("fails the baseline when most rows vanished since the last passing drill, naming the table", async () => {
+    const full = await pushSeedSet("shrinking", 400);
+    expect((await runDrill("shrinking", full.id)).status).toBe("PASSED");
+    const shrunk = await pushSeedSet("shrinking", 20);
+    const drill = await runDrill("shrinking", shrunk.id);
+    expect(drill.status).toBe("FAILED");
+    expect(drill.reason).toMatch(/^baseline-drift: .*table codebolt\.persistent_memory: rows fell from 400 to 20/);
+  }, 240_000);
+
+  it("keeps the newest backup with a passing drill through retention's real apply path", async () => {
+    const drilled = await pushSeedSet("floored", 50);
+    const passed = await runDrill("floored", drilled.id);
+    expect(passed.status, passed.reason ?? "").toBe("PASSED");
+    const newer = new SetWriter(
+      stack.s3,
+      stack.deployment.bucket,
+      "floored",
+      { "main.dump": "PGDMP newer" },
+      new Date(),
+    );
+    await newer.putAllComponents();
+    await newer.putManifest();
+    await stack.pump.drain();
+    const policy = ["--keep-last", "1", "--floor-keep-newest", "0", "--floor-max-removal-percent", "100"];
+    expect(
+      (await stack.cli(["retention", "set-policy", "--source", "floored", ...policy, "--floor-protect-hours", "0"]))
+        .code,
+    ).toBe(0);
+    const applied = await stack.cli(["retention", "apply", "--source", "floored", "--json"]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(JSON.parse(applied.stdout).applied[0].outcome.removed).toEqual([]);
+    const plan = JSON.parse((await stack.cli(["retention", "plan", "--source", "floored", "--json"])).stdout)[0];
+    expect(plan.reasons.find((r: { snapshot: { id: string } }) => r.snapshot.id === drilled.id).matches).toContain(
+      "safety floor: newest backup with a passing restore drill",
+    );
+  }, 240_000);
+
+  it("has the janitor terminate a drill instance past its deadline and end its drill in ERROR", async () => {
+    const drillId = "d-20261203T000000Z-0badc0de";
+    const drills = openCatalog(stack.dynamo, stack.deployment.table).drills;
+    await drills.create({
+      id: drillId,
+      source: "forgotten",
+      backupId: null,
+      kind: null,
+      status: "RUNNING",
+      reason: null,
+      trigger: "manual",
+      startedAt: "2026-12-03T00:00:00.000Z",
+      finishedAt: null,
+      executionArn: null,
+      instanceId: null,
+      checks: [],
+      phases: { launch: null, download: null, verify: null, restore: null, checks: null, total: null },
+      bytes: { downloaded: 0, restored: 0 },
+      baseline: null,
+      resticSubset: null,
+      reportKey: null,
+      deadline: "2026-12-03T01:00:00.000Z",
+    });
+    // An instance whose execution was aborted: nothing but the janitor will ever terminate it.
+    silentSources.add("forgotten");
+    const launched = await stack.handlers.clients.ec2.send(
+      new RunInstancesCommand({
+        ImageId: "ami-12c6146b",
+        InstanceType: "t3.micro",
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [
+          {
+            ResourceType: "instance",
+            Tags: [
+              { Key: "restorable:drill", Value: drillId },
+              { Key: "restorable:deadline", Value: "2026-12-03T01:00:00.000Z" },
+            ],
+          },
+        ],
+      }),
+    );
+    await stack.runScheduled("drillJanitor");
+    expect(await drillInstancesLeftRunning()).toEqual([]);
+    expect(await drills.get(drillId)).toMatchObject({
+      status: "ERROR",
+      reason: expect.stringContaining(`the janitor terminated instance ${launched.Instances?.[0]?.InstanceId}`),
+    });
+  });
+
+  it("raises one alert for a drill that did not pass, naming the drill", async () => {
+    const alerts = await openCatalog(stack.dynamo, stack.deployment.table).alerts.recent(100);
+    expect(alerts.filter((alert) => alert.kind === "drill-failed").length).toBeGreaterThanOrEqual(3);
+    expect(alerts.find((alert) => alert.kind === "drill-failed")?.message).toMatch(/restorable drill show d-/);
+  });
+});
+
+let dumpFile: string | undefined;
+/** A real pg_dump -Fc archive, made once. */
+async function seedDump(): Promise<string> {
+  dumpFile ??= path.join(
+    (await writeSeedBackup(postgresAt(inject("postgresPort")), { rows: 100 })).directory,
+    "main.dump",
+  );
+  return dumpFile;
+}
+
+describe("a restore drill of a restic snapshot", () => {
+  let access: ResticAccess;
+  let snapshotId: string;
+  let source: string;
+
+  beforeAll(async () => {
+    const passwordFile = path.join(tmpdir(), `restorable-drill-password-${Date.now()}`);
+    await writeFile(passwordFile, "drill password\n");
+    const added = await stack.cli(["restic", "add-repo", "drilled-ws", "--password-file", passwordFile, "--json"]);
+    expect(added.code, added.stderr).toBe(0);
+    access = {
+      repository: JSON.parse(added.stdout).url,
+      password: "drill password",
+      env: { AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x", AWS_DEFAULT_REGION: "us-east-1" },
+    };
+    const fixture = await makeResticFixture(access);
+    snapshotId = fixture.snapshotIds[1] as string;
+    await stack.pump.drain();
+    source = (await stack.catalog.getBackup(snapshotId))?.source as string;
+  }, 120_000);
+
+  it("restores it, checks a rotating subset of the packs, and three drills with n=3 read them all", async () => {
+    await setPlan(source, { checks: { resticReadDataSubsets: 3 } });
+    const subsets: string[] = [];
+    for (let run = 0; run < 3; run++) {
+      const drill = await runDrill(source, snapshotId);
+      expect(drill.status, drill.reason ?? "").toBe("PASSED");
+      expect(drill.checks.map((check) => check.name)).toEqual(
+        expect.arrayContaining(["restic-restore", "restic-check"]),
+      );
+      subsets.push(`${drill.resticSubset?.k}/${drill.resticSubset?.n}`);
+    }
+    expect(subsets).toEqual(["1/3", "2/3", "3/3"]);
+    expect(await drillInstancesLeftRunning()).toEqual([]);
+  }, 300_000);
+
+  it("fails restic check when a pack is damaged (before the service puts it back)", async () => {
+    await setPlan(source, { checks: { resticReadDataSubsets: 1 } });
+    const prefix = `restic/drilled-ws/data/`;
+    const listed = await stack.s3.send(new ListObjectsV2Command({ Bucket: stack.deployment.bucket, Prefix: prefix }));
+    const pack = listed.Contents?.[0]?.Key as string;
+    const original = await stack.s3.send(new GetObjectCommand({ Bucket: stack.deployment.bucket, Key: pack }));
+    const bytes = Buffer.from((await original.Body?.transformToByteArray()) ?? []);
+    const middle = Math.floor(bytes.length / 2);
+    bytes.writeUInt8(bytes.readUInt8(middle) ^ 0xff, middle);
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.deployment.bucket, Key: pack, Body: bytes }));
+    const drill = await runDrill(source, snapshotId);
+    expect(drill.status).toBe("FAILED");
+    // Whichever pack was hit, restic notices: in restore when the snapshot needs it, in check regardless.
+    expect(drill.reason).toMatch(/^restic-(restore|check): /);
+    // The ingest event of the overwrite puts the pack back; the next drill passes again.
+    await stack.pump.drain();
+    expect((await runDrill(source, snapshotId)).status).toBe("PASSED");
+  }, 300_000);
+});
