@@ -1,23 +1,39 @@
+import { writeFile } from "node:fs/promises";
+import * as path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { PurgeQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { localClients } from "../cli/local/clients";
 import { startLocalHandlers } from "../cli/local/handlers";
+import { addRepository, readPasswordFile } from "../cli/operator/restic-repositories";
+import { DynamoCatalogStore } from "../shared/catalog/dynamo/catalog-store";
 import { DynamoRepositoryStore } from "../shared/catalog/dynamo/repository-store";
+import { mapConcurrently } from "../shared/concurrency";
 import { silentLog } from "../shared/log";
 import { decodeUnpackedFile, encodeUnpackedFile, resticFileId } from "../shared/restic/files";
 import { openRepository } from "../shared/restic/keys";
-import { resticRepositoryUrl, resticSecretName } from "../shared/restic/repository";
+import { resticRepositoryUrl } from "../shared/restic/repository";
 import { formatResticTime } from "../shared/restic/time";
 import { makeResticFixture, restic } from "../test/support/restic";
 import { type BenchContext, type Benchmark, round2 } from "./harness";
 
 const SNAPSHOTS = Number(process.env.BENCH_SNAPSHOTS ?? 1000);
+const BURST = 100;
+/** #17: backfill at least as fast as restic lists the same repository. */
+const BACKFILL_TARGET_RATIO = 1.0;
+/**
+ * The issue sets no latency target; this one is ours: a snapshot shows up in the catalog within a
+ * minute of restic writing it, as a dashboard reader would expect, even in the middle of a burst.
+ */
+const BURST_LATENCY_TARGET_SECONDS = 60;
 const PASSWORD = "bench password";
 
 /**
- * Snapshots indexed per second by the real indexer handler (fetch, hash, decrypt, write to the
- * catalog) on the local stack, beside `restic snapshots --json` reading the same repository.
+ * Backfill: `restic add-repo` of a repository that already holds SNAPSHOTS snapshots, until every one is
+ * COMPLETE in the catalog, through the real indexer handler (fetch, hash, decrypt, batched writes) on the
+ * local stack, beside `restic snapshots --json` reading the same repository. Then a burst of BURST new
+ * snapshots, each with its own S3 event: event-to-catalog latency p50 and p95.
  */
 export const resticIndexing: Benchmark = {
   name: "restic-indexing",
@@ -80,19 +96,10 @@ export const resticIndexing: Benchmark = {
     const referenceSeconds = (performance.now() - referenceStarted) / 1000;
     if (listed.length !== SNAPSHOTS) throw new Error(`restic listed ${listed.length} snapshots, expected ${SNAPSHOTS}`);
 
-    // Register the repository, then let the real handler index every queued snapshot event.
-    await new SecretsManagerClient({}).send(
-      new CreateSecretCommand({ Name: resticSecretName(context.bucket, name), SecretString: PASSWORD }),
-    );
-    await new DynamoRepositoryStore(new DynamoDBClient({}), context.table).register({
-      name,
-      secretName: resticSecretName(context.bucket, name),
-      groupBy: ["host", "tags"],
-      verifySlices: 30,
-      createdAt: new Date().toISOString(),
-      health: null,
-      verification: null,
-    });
+    // The upload's own events are dropped, as if the repository had been copied in before the bucket
+    // sent notifications: what `restic add-repo` must then find by itself (backfill).
+    const sqs = new SQSClient({});
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: context.queueUrl }));
     process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
     process.env.POWERTOOLS_METRICS_DISABLED = "true";
     const { pump } = startLocalHandlers({
@@ -102,25 +109,87 @@ export const resticIndexing: Benchmark = {
       log: silentLog,
       run: false,
     });
-    context.log(`indexing ${SNAPSHOTS} snapshots through the queue ...`);
-    const indexStarted = performance.now();
+    const catalog = new DynamoCatalogStore(new DynamoDBClient({}), context.table);
+    const passwordFile = path.join(context.scratch, "restic-password");
+    await writeFile(passwordFile, PASSWORD);
+    context.log(`restic add-repo of a repository holding ${SNAPSHOTS} snapshots, until all are in the catalog ...`);
+    const backfillStarted = performance.now();
+    const added = await addRepository(
+      { name, password: await readPasswordFile(passwordFile) },
+      context.deployment,
+      {
+        s3,
+        sqs,
+        secrets: new SecretsManagerClient({}),
+        repositories: new DynamoRepositoryStore(new DynamoDBClient({}), context.table),
+      },
+      new Date(),
+    );
     await pump.drain();
-    const indexSeconds = (performance.now() - indexStarted) / 1000;
+    const backfillSeconds = (performance.now() - backfillStarted) / 1000;
+    const indexed = (await catalog.listByRepository(name, { limit: SNAPSHOTS + 1 })).filter(
+      (entry) => entry.status === "COMPLETE",
+    );
+    if (added.backfilled !== SNAPSHOTS || indexed.length !== SNAPSHOTS) {
+      throw new Error(`add-repo queued ${added.backfilled} and the catalog holds ${indexed.length} of ${SNAPSHOTS}`);
+    }
 
+    // A burst of new snapshots, each announced by its own S3 event, as restic on many hosts writes them.
+    context.log(`a burst of ${BURST} new snapshots, event to catalog ...`);
+    const written = new Map<string, number>();
+    await mapConcurrently(
+      Array.from({ length: BURST }, (_, index) => index),
+      10,
+      async (index) => {
+        const stored = encodeUnpackedFile(
+          masterKey,
+          {
+            ...template,
+            time: formatResticTime(new Date(start + (SNAPSHOTS + index) * 3_600_000)),
+            hostname: `burst${index}`,
+          },
+          2,
+        );
+        const id = resticFileId(stored);
+        await s3.send(new PutObjectCommand({ Bucket: context.bucket, Key: `${prefix}snapshots/${id}`, Body: stored }));
+        written.set(id, Date.now());
+      },
+    );
+    await pump.drain();
+    const latencies: number[] = [];
+    for (const [id, at] of written) {
+      const entry = await catalog.getBackup(id);
+      if (entry?.status !== "COMPLETE")
+        throw new Error(`burst snapshot ${id} is ${entry?.status ?? "not in the catalog"}`);
+      latencies.push(Math.max(0, Date.parse(entry.indexedAt) - at) / 1000);
+    }
+    latencies.sort((a, b) => a - b);
+    const quantile = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? 0;
+
+    const ratio = referenceSeconds / backfillSeconds;
     return [
       {
-        name: `restic snapshots indexed per second (${SNAPSHOTS} snapshots, local stack)`,
-        value: round2(SNAPSHOTS / indexSeconds),
+        name: `restic add-repo of a ${SNAPSHOTS}-snapshot repository until all are in the catalog (local stack)`,
+        value: round2(SNAPSHOTS / backfillSeconds),
         unit: "snapshots/s",
         reference: {
           name: "restic snapshots --json on the same repository",
           value: round2(SNAPSHOTS / referenceSeconds),
           unit: "snapshots/s",
         },
-        ratio: round2(referenceSeconds / indexSeconds),
-        target: "reported beside restic",
-        met: true,
+        ratio: round2(ratio),
+        target: `ratio >= ${BACKFILL_TARGET_RATIO}`,
+        met: ratio >= BACKFILL_TARGET_RATIO,
       },
+      ...[0.5, 0.95].map((q) => ({
+        name: `event-to-catalog latency p${q * 100}, burst of ${BURST} new snapshots (local stack)`,
+        value: round2(quantile(q)),
+        unit: "s",
+        reference: null,
+        ratio: null,
+        target: `<= ${BURST_LATENCY_TARGET_SECONDS} s`,
+        met: quantile(q) <= BURST_LATENCY_TARGET_SECONDS,
+      })),
     ];
   },
 };

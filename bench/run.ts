@@ -7,12 +7,21 @@ import { startEmulator } from "../cli/local/moto";
 import { REPOSITORY_ROOT } from "../cli/local/paths";
 import { provision, resourceNames } from "../cli/local/provision";
 import type { Benchmark, BenchResult } from "./harness";
+import { hostCli } from "./host-cli.bench";
+import { lambdaBundles } from "./lambda-bundles.bench";
 import { pushThroughput } from "./push-throughput.bench";
 import { resticIndexing } from "./restic-indexing.bench";
 import { restoreThroughput } from "./restore.bench";
 import { retentionPlan } from "./retention-plan.bench";
 
-const BENCHMARKS: Benchmark[] = [pushThroughput, restoreThroughput, resticIndexing, retentionPlan];
+const BENCHMARKS: Benchmark[] = [
+  pushThroughput,
+  restoreThroughput,
+  resticIndexing,
+  retentionPlan,
+  lambdaBundles,
+  hostCli,
+];
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 process.env.AWS_REGION ??= "us-east-1";

@@ -9,26 +9,26 @@ import type { S3Client } from "@aws-sdk/client-s3";
 const requestHandler = { connectionTimeout: 10_000, requestTimeout: 120_000 };
 
 export async function s3Client(): Promise<S3Client> {
-  const { S3Client } = await import("@aws-sdk/client-s3");
+  const { S3Client } = await import("./sdk/s3");
   return new S3Client({ requestHandler, maxAttempts: 5 });
 }
 
 export async function dynamoClient(): Promise<DynamoDBClient> {
-  const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+  const { DynamoDBClient } = await import("./sdk/dynamodb");
   return new DynamoDBClient({ requestHandler, maxAttempts: 5 });
 }
 
 export async function secretsClient(): Promise<import("@aws-sdk/client-secrets-manager").SecretsManagerClient> {
-  const { SecretsManagerClient } = await import("@aws-sdk/client-secrets-manager");
+  const { SecretsManagerClient } = await import("./sdk/secrets-manager");
   return new SecretsManagerClient({ requestHandler, maxAttempts: 5 });
 }
 
 export async function sqsClient(): Promise<import("@aws-sdk/client-sqs").SQSClient> {
-  const { SQSClient } = await import("@aws-sdk/client-sqs");
+  const { SQSClient } = await import("./sdk/sqs");
   return new SQSClient({ requestHandler, maxAttempts: 5 });
 }
 
 export async function sfnClient(): Promise<import("@aws-sdk/client-sfn").SFNClient> {
-  const { SFNClient } = await import("@aws-sdk/client-sfn");
+  const { SFNClient } = await import("./sdk/sfn");
   return new SFNClient({ requestHandler, maxAttempts: 5 });
 }

@@ -133,7 +133,7 @@ function readLocalStackFile(file: string): Partial_ {
 }
 
 async function stackOutputs(stackName: string, region: string | undefined): Promise<Partial_> {
-  const { CloudFormationClient, DescribeStacksCommand } = await import("@aws-sdk/client-cloudformation");
+  const { CloudFormationClient, DescribeStacksCommand } = await import("./sdk/cloudformation");
   const client = new CloudFormationClient(region ? { region } : {});
   const result = await client.send(new DescribeStacksCommand({ StackName: stackName }));
   const outputs = new Map((result.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));

@@ -1,4 +1,5 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -12,6 +13,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import { SecretLookup } from "../shared/aws/secrets";
 import { openCatalog } from "../shared/catalog/dynamo/open";
 import { FUNCTIONS, type SettingsOf } from "../shared/contracts/functions";
+import { METRICS } from "../shared/contracts/metrics";
 import { handleDrillMessage, type TaskCallbacks } from "../shared/drills/worker";
 import { secretPasswords } from "../shared/restic/passwords";
 import { lazyHandler } from "./commons/lazy-handler";
@@ -64,6 +66,14 @@ export function createDrillWorker(
       restic: objectOf(settings.drillResticObject),
       callbacks,
       log: logger,
+      onFinished: (drill) => {
+        const passed = drill.status === "PASSED";
+        metrics.addMetric(METRICS.drillPassed.metricName, MetricUnit.Count, passed ? 1 : 0);
+        metrics.addMetric(METRICS.drillNotPassed.metricName, MetricUnit.Count, passed ? 0 : 1);
+        if (drill.phases.total !== null) {
+          metrics.addMetric(METRICS.drillRtoSeconds.metricName, MetricUnit.Seconds, drill.phases.total);
+        }
+      },
       now: () => new Date(),
       random: Math.random,
     });
@@ -75,7 +85,7 @@ export function createDrillWorker(
     try {
       return await processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
     } finally {
-      metrics.addMetric("DrillMessages", "Count", event.Records.length);
+      metrics.addMetric("DrillMessages", MetricUnit.Count, event.Records.length);
       metrics.publishStoredMetrics();
     }
   };

@@ -8,6 +8,7 @@ import { SecretLookup } from "../shared/aws/secrets";
 import { openCatalog } from "../shared/catalog/dynamo/open";
 import { CachedKeyring } from "../shared/catalog/keyring";
 import { FUNCTIONS, type SettingsOf } from "../shared/contracts/functions";
+import { METRICS } from "../shared/contracts/metrics";
 import { indexMessage, recordIndexingFailure } from "../shared/ingest/indexer";
 import { MasterKeyCache } from "../shared/restic/key-cache";
 import { secretPasswords } from "../shared/restic/passwords";
@@ -55,6 +56,9 @@ export function createIndexer(
       throw error;
     }
     for (const outcome of outcomes) {
+      if (outcome.outcome === "recorded" && outcome.bytes) {
+        metrics.addMetric(METRICS.bytesIngested.metricName, MetricUnit.Bytes, outcome.bytes);
+      }
       metrics.addMetric(
         outcome.outcome === "recorded" ? `Recorded${capitalise(outcome.status)}` : capitalise(outcome.outcome),
         MetricUnit.Count,

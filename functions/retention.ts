@@ -6,6 +6,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Context } from "aws-lambda";
 import { retentionDependencies } from "../shared/compose/retention";
 import { FUNCTIONS, type SettingsOf } from "../shared/contracts/functions";
+import { METRICS } from "../shared/contracts/metrics";
 import { describeError } from "../shared/errors";
 import { applyRetention } from "../shared/retention/apply";
 import { lazyHandler } from "./commons/lazy-handler";
@@ -50,7 +51,7 @@ export function createRetention(
             removed: plan.outcome.removed.length,
             postponed: plan.outcome.postponed.length,
           });
-          metrics.addMetric("RemovedBackups", MetricUnit.Count, plan.outcome.removed.length);
+          metrics.addMetric(METRICS.removedBackups.metricName, MetricUnit.Count, plan.outcome.removed.length);
           if (plan.status === "REFUSED") metrics.addMetric("RefusedRetentionRuns", MetricUnit.Count, 1);
         } catch (error) {
           // One source's failure must not stop retention for the others; it is alerted and retried tomorrow.

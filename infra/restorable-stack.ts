@@ -6,6 +6,7 @@ import { Drills } from "./constructs/drills";
 import { HostAccess } from "./constructs/host-access";
 import { Ingest } from "./constructs/ingest";
 import { MasterKey } from "./constructs/master-key";
+import { Monitoring } from "./constructs/monitoring";
 import { Scheduled } from "./constructs/scheduled";
 import { BackupStorage, type ObjectLockSettings } from "./constructs/storage";
 
@@ -27,6 +28,7 @@ export class RestorableStack extends Stack {
   readonly masterKey: MasterKey;
   readonly hosts: HostAccess;
   readonly drills: Drills;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: RestorableStackProps = {}) {
     super(scope, id, props);
@@ -58,6 +60,31 @@ export class RestorableStack extends Stack {
       masterKey: this.masterKey.secret,
     });
 
+    this.monitoring = new Monitoring(this, "Monitoring", {
+      bucket: this.storage.bucket,
+      table: this.catalog.table,
+      scheduled: {
+        verifier: this.scheduled.verifier,
+        reconciler: this.scheduled.reconciler,
+        retention: this.scheduled.retention,
+        bucketAudit: this.scheduled.bucketAudit,
+        drillDispatcher: this.drills.dispatcher,
+        drillJanitor: this.drills.janitor,
+      },
+      functions: [
+        this.ingest.indexer,
+        this.scheduled.verifier,
+        this.scheduled.reconciler,
+        this.scheduled.retention,
+        this.scheduled.bucketAudit,
+        this.drills.worker,
+        this.drills.dispatcher,
+        this.drills.janitor,
+      ],
+      deadLetterQueues: [this.ingest.deadLetterQueue, this.drills.deadLetters],
+      drillStateMachine: this.drills.stateMachine,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.slackSecret, { value: this.monitoring.slackSecret.secretName });
     new CfnOutput(this, STACK_OUTPUTS.drillStateMachine, { value: this.drills.stateMachine.stateMachineArn });
     new CfnOutput(this, STACK_OUTPUTS.bucket, { value: this.storage.bucket.bucketName });
     new CfnOutput(this, STACK_OUTPUTS.table, { value: this.catalog.table.tableName });

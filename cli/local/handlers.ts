@@ -3,7 +3,9 @@ import type { Observability } from "../../functions/commons/observability";
 import { createDrillDispatcher } from "../../functions/drill-dispatcher";
 import { createDrillJanitor } from "../../functions/drill-janitor";
 import { createDrillWorker } from "../../functions/drill-worker";
+import { createHealthEvaluator } from "../../functions/health-evaluator";
 import { createIndexer } from "../../functions/indexer";
+import { createNotifier } from "../../functions/notifier";
 import { createReconciler } from "../../functions/reconciler";
 import { createRetention } from "../../functions/retention";
 import { createVerifier } from "../../functions/verifier";
@@ -16,6 +18,8 @@ import {
   type SettingValues,
 } from "../../shared/contracts/functions";
 import type { Log } from "../../shared/log";
+import { ConsoleSender } from "../../shared/notify/console-sender";
+import type { Sender } from "../../shared/notify/ports";
 import type { LocalClients } from "./clients";
 import { EventPump, type QueueHandler } from "./event-pump";
 import { LocalHypervisor } from "./hypervisor";
@@ -60,6 +64,12 @@ export function localSettingValues(deployment: Deployment): LocalSettingValues {
       drillStateMachineArn: deployment.drillStateMachineArn ?? "none",
     },
     drillJanitor: { catalogTable: deployment.table },
+    notifier: {
+      catalogTable: deployment.table,
+      slackSecret: deployment.slackSecret ?? `restorable/${deployment.bucket}/slack`,
+    },
+    healthEvaluator: { catalogTable: deployment.table },
+    alarmBridge: { catalogTable: deployment.table },
   };
 }
 
@@ -87,6 +97,11 @@ export interface LocalHandlerOptions {
   retryAfterSeconds?: number;
   /** Powertools logger and metrics per function; default: each handler's own. */
   observability?: (name: FunctionName) => Observability;
+  /**
+   * Where the notifier sends alerts while the stack's Slack secret is absent (no RESTORABLE_SLACK_WEBHOOK_URL
+   * at start): default, each message as text on stdout.
+   */
+  notifierFallback?: Sender;
   /** Tests: drill instances for which this answers true never run their agent. */
   silentDrillInstance?: (instance: { instanceId: string; drillId: string }) => boolean | Promise<boolean>;
 }
@@ -124,6 +139,14 @@ export function startLocalHandlers(options: LocalHandlerOptions): LocalHandlers 
       parseSettings(FUNCTIONS.drillJanitor, values.drillJanitor),
       clients,
       observe("drillJanitor"),
+    ),
+    notifier: createNotifier(parseSettings(FUNCTIONS.notifier, values.notifier), clients, observe("notifier"), {
+      fallback: options.notifierFallback ?? new ConsoleSender(),
+    }),
+    healthEvaluator: createHealthEvaluator(
+      parseSettings(FUNCTIONS.healthEvaluator, values.healthEvaluator),
+      clients,
+      observe("healthEvaluator"),
     ),
   };
   const drillWorker = createDrillWorker(

@@ -1,5 +1,11 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  type SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
 import { openCatalog } from "../../shared/catalog/dynamo/open";
 import { type Deployment, type LocalStackFile, LocalStackFileSchema } from "../../shared/contracts/deployment";
 import { ConfigurationError } from "../../shared/errors";
@@ -48,7 +54,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The CLI in this process (key registration below) finds the stack as any CLI would.
     useDeployment({ region: LOCAL_REGION, endpoint: emulator.endpoint, bucket: names.bucket, table: names.table });
     const clients = localClients({ endpoint: emulator.endpoint, region: LOCAL_REGION });
-    const deployment = { ...(await provision(names, LOCAL_REGION, clients)), endpoint: emulator.endpoint };
+    const provisioned = { ...(await provision(names, LOCAL_REGION, clients)), endpoint: emulator.endpoint };
+    const deployment = { ...provisioned, slackSecret: await connectSlack(clients.secrets, provisioned, options) };
     // A deployed stack needs `restorable key register` once; the local stack is ready to use as it starts.
     const catalog = openCatalog(clients.dynamo, deployment.table);
     const heldKeys = await registerHeldKeys(
@@ -90,6 +97,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await emulator.stop();
     throw error;
   }
+}
+
+/**
+ * The stack's Slack secret, as the CDK stack names it: set from RESTORABLE_SLACK_WEBHOOK_URL when that is set
+ * at start, so the notifier posts there; absent otherwise, so the notifier prints each message in this
+ * terminal (cli/local/handlers.ts). The URL itself is never printed.
+ */
+async function connectSlack(
+  secrets: SecretsManagerClient,
+  deployment: Deployment,
+  options: Pick<LocalStackOptions, "progress">,
+): Promise<string> {
+  const name = deployment.slackSecret ?? `restorable/${deployment.bucket}/slack`;
+  const url = process.env.RESTORABLE_SLACK_WEBHOOK_URL?.trim();
+  if (!url) {
+    options.progress?.("Slack: not connected (set RESTORABLE_SLACK_WEBHOOK_URL to post there); alerts print here");
+    return name;
+  }
+  try {
+    await secrets.send(new CreateSecretCommand({ Name: name, SecretString: url }));
+  } catch (error) {
+    if (!(error instanceof ResourceExistsException)) throw error;
+    await secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: url }));
+  }
+  options.progress?.("Slack: alerts are posted to the webhook in RESTORABLE_SLACK_WEBHOOK_URL");
+  return name;
 }
 
 /**

@@ -11,7 +11,7 @@ import type { DynamoRepositoryStore } from "../../shared/catalog/dynamo/reposito
 import type { Deployment } from "../../shared/contracts/deployment";
 import { RepositoryNameSchema, resticRepositoryPrefix } from "../../shared/contracts/layout";
 import { ConfigurationError, InvalidInputError } from "../../shared/errors";
-import { enqueueNotifications } from "../../shared/ingest/enqueue";
+import { enqueueNotifications, RECORDS_PER_REINDEX_MESSAGE } from "../../shared/ingest/enqueue";
 import { WrongPasswordError } from "../../shared/restic/errors";
 import { openRepository } from "../../shared/restic/keys";
 import {
@@ -94,6 +94,12 @@ export interface AddedRepository {
   created: boolean;
   /** What the password check found: the repository opens with it, restic has not initialised it yet, or not checked. */
   passwordCheck: "opens" | "not-initialised" | "skipped";
+  /**
+   * Snapshot files already in the repository, handed to the indexer (backfill): their events came before
+   * the repository was registered, so they were recorded UNREADABLE or not at all. null: none could be
+   * queued (no ingest queue known, or restic has not initialised the repository yet).
+   */
+  backfilled: number | null;
 }
 
 /**
@@ -136,11 +142,16 @@ export async function addRepository(
     verification: null,
   };
   await clients.repositories.register(repository);
+  const backfilled =
+    passwordCheck !== "not-initialised" && deployment.queueUrl
+      ? await reindexRepository(name, deployment, clients)
+      : null;
   return {
     repository: (await clients.repositories.get(name)) ?? repository,
     url: repositoryUrl(name, deployment),
     created,
     passwordCheck,
+    backfilled,
   };
 }
 
@@ -211,6 +222,7 @@ export async function reindexRepository(
       deployment.bucket,
       keys.map((key) => ({ key, eventName: "ObjectCreated:Put" as const })),
       "restorable:reindex",
+      { recordsPerMessage: RECORDS_PER_REINDEX_MESSAGE },
     );
     sent += keys.length;
     continuationToken = page.NextContinuationToken;

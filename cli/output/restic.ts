@@ -10,6 +10,11 @@ export function printAddedRepository(name: string, added: AddedRepository, envir
     `${added.created ? "Registered" : "Updated"} restic repository ${name}; its password is in the secret ${added.repository.secretName}.`,
   );
   if (added.passwordCheck === "opens") console.log("The password opens the repository's keys.");
+  if (added.backfilled) {
+    console.log(
+      `Queued its ${plural(added.backfilled, "existing snapshot")} for indexing: restorable catalog list --repo ${name} shows them as they arrive.`,
+    );
+  }
   const init = added.passwordCheck === "not-initialised" ? `  restic -r ${added.url} init\n` : "";
   console.log(
     "\nGive restic this repository and environment:\n" +

@@ -81,6 +81,7 @@ export interface DrillsProps {
  */
 export class Drills extends Construct {
   readonly queue: Queue;
+  readonly deadLetters: Queue;
   readonly worker: LambdaFunction;
   readonly dispatcher: LambdaFunction;
   readonly janitor: LambdaFunction;
@@ -97,6 +98,7 @@ export class Drills extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    this.deadLetters = deadLetters;
     this.queue = new Queue(this, "Work", {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * An object the indexer could not place: under our prefixes but outside the layout (a stray file in

@@ -18,6 +18,13 @@ export interface CatalogStore {
    * history that evaluations do not rewrite.
    */
   recordBackup(entry: BackupEntry, manifestVersion: string | null): Promise<RecordOutcome>;
+  /**
+   * Many evaluations at once (a repository's backfill), with recordBackup's rules judged against what each
+   * entry's item holds when read, and written in batches: a few requests for hundreds of entries. An entry
+   * changed between the read and the write (a forget racing the backfill) is corrected by the next event or
+   * reconcile; single events take recordBackup's conditional write.
+   */
+  recordBackups(batch: readonly { entry: BackupEntry; manifestVersion: string | null }[]): Promise<RecordOutcome[]>;
   /** Changes the status of an existing entry (retention, forget), keeping everything else. */
   setStatus(
     id: string,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** CloudFormation output names of the stack, read by the CLI to find a deployment. */
 export const STACK_OUTPUTS = {
@@ -9,6 +9,7 @@ export const STACK_OUTPUTS = {
   encryption: "BackupBucketEncryption",
   masterKeySecret: "MasterKeySecretName",
   drillStateMachine: "DrillStateMachineArn",
+  slackSecret: "SlackSecretName",
 } as const;
 
 export const DEFAULT_STACK_NAME = "Restorable";
@@ -28,6 +29,8 @@ export const DeploymentSchema = z.object({
   masterKeySecret: z.string().optional(),
   /** The restore-drill state machine (`restorable drill run` starts it). */
   drillStateMachineArn: z.string().optional(),
+  /** The secret telling where Slack messages go (shared/contracts/functions.ts: slackSecret). */
+  slackSecret: z.string().optional(),
   /** The local stack's drill resources in the emulator (the CDK stack's are its own). */
   drillQueueUrl: z.string().optional(),
   drillLaunchTemplateId: z.string().optional(),

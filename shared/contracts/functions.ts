@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigurationError } from "../errors";
 
 /**
@@ -25,6 +25,11 @@ export const SETTINGS = {
   /** `bucket/key` of the drill agent bundle and of the restic binary instances download, or "none". */
   drillAgentObject: { variable: "DRILL_AGENT_OBJECT", schema: z.string().min(1) },
   drillResticObject: { variable: "DRILL_RESTIC_OBJECT", schema: z.string().min(1) },
+  /**
+   * The Secrets Manager secret holding where Slack messages go: a webhook URL, or {"token", "channel"} for
+   * chat.postMessage. Never in an environment, a log or a message.
+   */
+  slackSecret: { variable: "SLACK_SECRET_NAME", schema: z.string().min(1) },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -32,6 +37,8 @@ export type SettingName = keyof typeof SETTINGS;
 /** How a function is started: by one of the stack's queues, or on a schedule. */
 export type Trigger =
   | { kind: "queue"; queue: "ingest" | "drills"; batchSize: number; maxBatchingWindowSeconds: number }
+  /** CloudWatch alarms and Lambda failure destinations, through the stack's SNS topic. */
+  | { kind: "topic" }
   | {
       kind: "schedule";
       everyMinutes: number;
@@ -137,6 +144,36 @@ export const FUNCTIONS = {
     timeoutSeconds: 60,
     memoryMB: 512,
     trigger: { kind: "schedule", everyMinutes: 15, localEverySeconds: 30 },
+  }),
+  /**
+   * Sends every alert not yet sent to Slack (or, with no Slack configured, nowhere but the catalog): many at
+   * once become one digest; 429 and 5xx are retried; an alert is sent once.
+   */
+  notifier: defineFunction({
+    entry: "notifier",
+    description: "Sends pending alerts to Slack, many at once as one digest",
+    settings: ["catalogTable", "slackSecret"],
+    timeoutSeconds: 120,
+    memoryMB: 512,
+    trigger: { kind: "schedule", everyMinutes: 1, localEverySeconds: 3 },
+  }),
+  /** Judges each source against its expected backup interval: UP, LATE, STALE, PAUSED, and recoveries. */
+  healthEvaluator: defineFunction({
+    entry: "health-evaluator",
+    description: "Judges each source's backups against its expected interval and grace",
+    settings: ["catalogTable"],
+    timeoutSeconds: 120,
+    memoryMB: 512,
+    trigger: { kind: "schedule", everyMinutes: 5, localEverySeconds: 15 },
+  }),
+  /** Turns a CloudWatch alarm or a failed asynchronous invocation (SNS) into an alert. */
+  alarmBridge: defineFunction({
+    entry: "alarm-bridge",
+    description: "Raises an alert for each CloudWatch alarm and failed scheduled run",
+    settings: ["catalogTable"],
+    timeoutSeconds: 30,
+    memoryMB: 256,
+    trigger: { kind: "topic" },
   }),
 } as const;
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Where things live in the backup bucket. Every source has its own prefix so that a host's

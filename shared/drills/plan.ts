@@ -1,5 +1,5 @@
 import { CronExpressionParser } from "cron-parser";
-import { z } from "zod";
+import * as z from "zod";
 
 /** An SQL assertion from the plan: a query run against the restored database, and what it must give. */
 export const SqlAssertionSchema = z.strictObject({

@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { z } from "zod";
+import * as z from "zod";
 import type { BackupEntry, DumpSetEntry, ResticSnapshotEntry } from "../catalog/entry";
 import { findBackup } from "../catalog/find";
 import type { CatalogStore } from "../catalog/store";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { DrillStatusSchema } from "../catalog/entry";
 
 const IsoSchema = z.iso.datetime({ offset: true });

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { decodeEventKey, S3NotificationMessageSchema } from "../ingest/s3-events";
 import type { Log } from "../log";
 import { parseJsonWith } from "../validation";
@@ -6,6 +6,7 @@ import { type FinishDependencies, finishDrill, reportArrived } from "./finish";
 import { classifyDrillKey, drillKeys } from "./layout";
 import type { DrillStore } from "./ports";
 import { DrillCannotStartError, DrillRequestSchema, type PrepareDependencies, prepareDrill } from "./prepare";
+import type { DrillRecord } from "./record";
 
 /**
  * What the state machine hands the drill worker through its queue (`sqs:sendMessage.waitForTaskToken`):
@@ -46,6 +47,8 @@ export type WorkerDependencies = Omit<PrepareDependencies, "drills" | "catalog">
       Pick<DrillStore, "setTaskToken" | "taskToken">;
     callbacks: TaskCallbacks;
     log: Log;
+    /** Told of each drill judged (for its figures). */
+    onFinished?: (drill: DrillRecord) => void;
   };
 
 /**

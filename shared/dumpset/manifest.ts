@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ComponentNameSchema, SetIdSchema, SourceNameSchema } from "../contracts/layout";
 import { S3ChecksumSchema } from "./s3-checksum";
 

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The SHA-256 checksum S3 itself computes and verifies for an object (`ChecksumAlgorithm: SHA256`) and

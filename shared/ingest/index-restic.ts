@@ -1,6 +1,8 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, type S3Client } from "@aws-sdk/client-s3";
 import { isMissingObject } from "../aws/s3-errors";
 import type { ResticSnapshotEntry } from "../catalog/entry";
+import type { RecordOutcome } from "../catalog/store";
+import { mapConcurrently } from "../concurrency";
 import { describeError, InvalidInputError } from "../errors";
 import type { MasterKey } from "../restic/crypto";
 import { WrongPasswordError } from "../restic/errors";
@@ -8,6 +10,8 @@ import { decodeSnapshot, ResticIdSchema, resticFileId, type Snapshot } from "../
 import { type ResticRepository, resticSourceName } from "../restic/repository";
 import { repositoryKeyFiles } from "../restic/s3-repository";
 import { parseResticTime } from "../restic/time";
+import type { WriteEvent } from "./guard-history";
+import { guardResticFile } from "./guard-restic";
 import type { IndexerDependencies, ObjectOutcome, ResticDependencies } from "./ports";
 
 /** restic snapshot files are a few KiB; anything this large is not one. */
@@ -40,6 +44,53 @@ export async function indexResticSnapshot(
   const outcome = await record(key, entry, stored.versionId, deps);
   await recordRewriteOf(entry, deps);
   return outcome;
+}
+
+/** A new file in a repository's snapshots/, with the event that announced it. */
+export interface NewSnapshotFile {
+  key: string;
+  repository: string;
+  name: string;
+  write: WriteEvent;
+}
+
+/** Snapshot files read, checked and decrypted at once; the catalog writes go in batches behind them. */
+const SNAPSHOT_READS_IN_FLIGHT = 16;
+
+/**
+ * Many new snapshot files at once (a re-index, a repository's backfill): each is guarded and evaluated as
+ * `indexResticSnapshot` does, SNAPSHOT_READS_IN_FLIGHT at a time, and the plain ones are recorded with one
+ * batched catalog write. The rare ones (a rewrite, a file already gone, a bad name) take the one-by-one path.
+ */
+export async function indexResticSnapshots(
+  files: readonly NewSnapshotFile[],
+  deps: IndexerDependencies & ResticDependencies,
+): Promise<ObjectOutcome[]> {
+  type Evaluated =
+    | { outcome: ObjectOutcome }
+    | { entry: ResticSnapshotEntry; manifestVersion: string | null; key: string };
+  const evaluated = await mapConcurrently(files, SNAPSHOT_READS_IN_FLIGHT, async (file): Promise<Evaluated> => {
+    const guarded = await guardResticFile({ ...file, fileType: "snapshots" }, file.write, deps);
+    if (guarded) return { outcome: guarded };
+    if (!ResticIdSchema.safeParse(file.name).success)
+      return { outcome: await indexResticSnapshot(file.key, file.repository, file.name, deps) };
+    const stored = await readCurrent(deps.s3, deps.bucket, file.key);
+    if (!stored) return { outcome: await forgetResticSnapshot(file.key, file.repository, file.name, deps) };
+    const entry = await evaluateSnapshot(file.key, file.repository, file.name, stored, deps);
+    if (entry.original) {
+      const outcome = await record(file.key, entry, stored.versionId, deps);
+      await recordRewriteOf(entry, deps);
+      return { outcome };
+    }
+    return { entry, manifestVersion: stored.versionId, key: file.key };
+  });
+  const plain = evaluated.flatMap((item) => ("entry" in item ? [item] : []));
+  const recorded = await deps.catalog.recordBackups(plain);
+  const outcomes = new Map(plain.map((item, index) => [item, recorded[index] as RecordOutcome]));
+  return evaluated.map((item) => {
+    if ("outcome" in item) return item.outcome;
+    return recordedOutcome(item.key, item.entry, outcomes.get(item) as RecordOutcome, deps);
+  });
 }
 
 /**
@@ -263,7 +314,15 @@ async function record(
   version: string | null,
   deps: IndexerDependencies,
 ): Promise<ObjectOutcome> {
-  const outcome = await deps.catalog.recordBackup(entry, version);
+  return recordedOutcome(key, entry, await deps.catalog.recordBackup(entry, version), deps);
+}
+
+function recordedOutcome(
+  key: string,
+  entry: ResticSnapshotEntry,
+  outcome: RecordOutcome,
+  deps: IndexerDependencies,
+): ObjectOutcome {
   if (outcome === "kept-existing") return { key, outcome, id: entry.id };
   const log = entry.status === "COMPLETE" ? deps.log.info : deps.log.warn;
   log.call(deps.log, "recorded restic snapshot", {

@@ -8,7 +8,7 @@ import { commitSet } from "./commit";
 import { evaluateDumpSet } from "./evaluate-dumpset";
 import { guardCommittedComponent, type WriteEvent } from "./guard-history";
 import { guardResticFile } from "./guard-restic";
-import { forgetResticSnapshot, indexResticSnapshot } from "./index-restic";
+import { forgetResticSnapshot, indexResticSnapshot, indexResticSnapshots, type NewSnapshotFile } from "./index-restic";
 import type { IndexerDependencies, ObjectOutcome, QueueMessage, ResticDependencies } from "./ports";
 import { decodeEventKey, isCreation, isRemoval, type S3EventRecord, S3NotificationMessageSchema } from "./s3-events";
 
@@ -25,9 +25,35 @@ export async function indexMessage(
   // A body we cannot parse is not ours to judge: it fails, and so reaches the dead-letter queue intact.
   const notification = parseJsonWith(S3NotificationMessageSchema, message.body, "S3 notification message");
   if (!("Records" in notification)) return [];
-  const outcomes: ObjectOutcome[] = [];
-  for (const record of notification.Records) outcomes.push(await indexRecord(record, deps));
+  const records = notification.Records;
+  const snapshots = records.flatMap((record, position) => {
+    const snapshot = newResticSnapshot(record, deps.bucket);
+    return snapshot ? [{ ...snapshot, position }] : [];
+  });
+  // S3 sends one record a message. Many new snapshot files in one message are a re-index or a
+  // repository's backfill: they are read and decrypted concurrently and written to the catalog in batches.
+  if (snapshots.length < 2) {
+    const outcomes: ObjectOutcome[] = [];
+    for (const record of records) outcomes.push(await indexRecord(record, deps));
+    return outcomes;
+  }
+  const outcomes = new Array<ObjectOutcome>(records.length);
+  const batched = new Set(snapshots.map((snapshot) => snapshot.position));
+  for (const [position, record] of records.entries()) {
+    if (!batched.has(position)) outcomes[position] = await indexRecord(record, deps);
+  }
+  const indexed = await indexResticSnapshots(snapshots, deps);
+  for (const [index, snapshot] of snapshots.entries()) outcomes[snapshot.position] = indexed[index] as ObjectOutcome;
   return outcomes;
+}
+
+/** The record's new restic snapshot file, in our bucket: what the batched path takes. */
+function newResticSnapshot(record: S3EventRecord, bucket: string): NewSnapshotFile | undefined {
+  if (record.s3.bucket.name !== bucket || !isCreation(record)) return undefined;
+  const key = decodeEventKey(record.s3.object.key);
+  const classified = classifyKey(key);
+  if (classified.type !== "restic-file" || classified.fileType !== "snapshots") return undefined;
+  return { key, ...classified, write: writeEventOf(record) };
 }
 
 /**
@@ -121,7 +147,34 @@ async function indexDumpSet(
   }
   const log = status === "COMPLETE" ? deps.log.info : deps.log.warn;
   log.call(deps.log, "recorded dump set", { key, id, status, reason: statusReason });
-  return { key, outcome: "recorded", id, status };
+  if (status === "CORRUPT") await alertCorrupt(evaluation.entry, evaluation.manifestVersion, deps);
+  return {
+    key,
+    outcome: "recorded",
+    id,
+    status,
+    ...(status === "COMPLETE" ? { bytes: evaluation.entry.sizeBytes ?? 0 } : {}),
+  };
+}
+
+/** One alert per CORRUPT set and manifest version, however many events re-record it. */
+async function alertCorrupt(entry: BackupEntry, manifestVersion: string | null, deps: IndexerDependencies) {
+  await deps.alerts.raiseOnce(
+    `set-corrupt:${entry.id}:${manifestVersion ?? "unversioned"}`,
+    {
+      kind: "set-corrupt",
+      subject: entry.source,
+      message: `backup set ${entry.id} of ${entry.source} is CORRUPT: ${entry.statusReason ?? "no reason recorded"}; restorable catalog show ${entry.id}`,
+      details: {
+        setId: entry.id,
+        source: entry.source,
+        reason: entry.statusReason,
+        createdAt: entry.createdAt,
+        manifestVersion,
+      },
+    },
+    deps.now(),
+  );
 }
 
 /**

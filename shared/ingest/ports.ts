@@ -34,7 +34,7 @@ export interface QueueMessage {
 }
 
 export type ObjectOutcome =
-  | { key: string; outcome: "recorded"; id: string; status: string }
+  | { key: string; outcome: "recorded"; id: string; status: string; bytes?: number }
   | { key: string; outcome: "kept-existing"; id: string }
   | { key: string; outcome: "ignored"; reason: string }
   | { key: string; outcome: "problem"; reason: string }

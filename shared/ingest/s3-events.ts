@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** One record of an S3 event notification, as S3 delivers it to SQS. */
 export const S3EventRecordSchema = z.object({
@@ -39,32 +39,31 @@ export function isRemoval(record: S3EventRecord): boolean {
   return record.eventName.startsWith("ObjectRemoved:");
 }
 
+export type SyntheticEventName = "ObjectCreated:Put" | "ObjectRemoved:DeleteMarkerCreated";
+
+export interface SyntheticEvent {
+  key: string;
+  eventName: SyntheticEventName;
+  versionId?: string;
+}
+
 /**
- * The notification S3 itself sends for an object, for re-driving objects through the indexer (after
- * a password fix) and for events S3 did not deliver (see shared/restic/reconcile.ts).
+ * One record as S3 writes it into a notification (S3's own messages carry one; ours may carry many), for
+ * re-driving objects through the indexer (after a password fix, a repository's backfill) and for events S3
+ * did not deliver (see shared/ingest/reconcile.ts).
  */
-export function syntheticNotification(
-  bucket: string,
-  key: string,
-  eventName: "ObjectCreated:Put" | "ObjectRemoved:DeleteMarkerCreated",
-  source: string,
-  versionId?: string,
-) {
+export function syntheticRecord(bucket: string, event: SyntheticEvent, source: string) {
   return {
-    Records: [
-      {
-        eventVersion: "2.1",
-        eventSource: source,
-        eventName,
-        eventTime: new Date().toISOString(),
-        s3: {
-          bucket: { name: bucket },
-          object: {
-            key: encodeURIComponent(key).replace(/%2F/g, "/").replace(/%20/g, "+"),
-            ...(versionId ? { versionId } : {}),
-          },
-        },
+    eventVersion: "2.1",
+    eventSource: source,
+    eventName: event.eventName,
+    eventTime: new Date().toISOString(),
+    s3: {
+      bucket: { name: bucket },
+      object: {
+        key: encodeURIComponent(event.key).replace(/%2F/g, "/").replace(/%20/g, "+"),
+        ...(event.versionId ? { versionId: event.versionId } : {}),
       },
-    ],
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { combine, split } from "shamir-secret-sharing";
-import { z } from "zod";
+import * as z from "zod";
 import { parseWith } from "../validation";
 import {
   MasterKeyError,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { decompress } from "fzstd";
-import { z } from "zod";
+import * as z from "zod";
 import { parseWith } from "../validation";
 import { decrypt, encrypt, type MasterKey } from "./crypto";
 import { ResticFormatError } from "./errors";

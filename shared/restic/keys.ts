@@ -1,5 +1,5 @@
 import { scrypt } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { InvalidInputError } from "../errors";
 import { parseJsonWith } from "../validation";
 import { decrypt, type MasterKey } from "./crypto";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { RepositoryNameSchema, resticRepositoryPrefix } from "../contracts/layout";
 
 /** How snapshots are grouped into sources, as restic's `--group-by`: each group is a source of its own. */

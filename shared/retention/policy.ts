@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { parseKeepWithinDuration } from "./duration";
 import { InvalidRetentionPolicyError } from "./errors";
 

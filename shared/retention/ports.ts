@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { RetentionSettings, SettingsScope } from "./settings";
 
 export const PlanPointerSchema = z.object({

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { LEGAL_HOLD_TAG } from "../restic/repository";
 import { DEFAULT_DUMPSET_POLICY, type RetentionPolicy, RetentionPolicySchema } from "./policy";
 

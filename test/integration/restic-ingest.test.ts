@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { localClients } from "../../cli/local/clients";
 import type { EventPump } from "../../cli/local/event-pump";
@@ -158,6 +159,54 @@ describe.each([1, 2] as const)("a restic repository of format %i written by plai
       forgottenAt: expect.any(String),
       statusReason: "the snapshot file was deleted from the repository (restic forget)",
     });
+    await fixture.cleanup();
+  });
+});
+
+describe("a repository restic wrote to before it was registered", () => {
+  it("is backfilled by add-repo: every snapshot indexed, in batches, as restic snapshots --json lists it", async () => {
+    const name = "ws-backfill";
+    // The same environment add-repo prints, for a repository it has not registered yet.
+    const env = (await addRepository("ws-backfill-env")).env;
+    const access: ResticAccess = {
+      repository: `s3:${stack.deployment.endpoint}/${stack.deployment.bucket}/restic/${name}`,
+      password: "correct horse battery staple",
+      env,
+    };
+    const fixture = await makeResticFixture({
+      ...access,
+      backups: Array.from({ length: 6 }, (_, day) => ({
+        host: `ws${day % 3}`,
+        tags: workspace(`w${day % 3}`, "john", "dev"),
+        time: `2025-03-0${day + 1} 02:00:00`,
+      })),
+    });
+    await stack.pump.drain();
+    // Their events came first: nothing could decrypt them.
+    const before = await stack.catalog.listByRepository(name);
+    expect(before.map((entry) => entry.status)).toEqual(Array(6).fill("UNREADABLE"));
+
+    const added = await stack.cli(["restic", "add-repo", name, "--password-file", passwordFile, "--json"]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ passwordCheck: "opens", backfilled: 6 });
+    const received = await stack.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: stack.deployment.queueUrl as string,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+      }),
+    );
+    // One message carries every snapshot file (S3's own carry one each).
+    expect(received.Messages?.map((message) => JSON.parse(message.Body as string).Records.length)).toEqual([6]);
+    await stack.pump.drain();
+
+    expectSameSnapshots(
+      await stack.catalog.listByRepository(name),
+      await resticJson<ResticSnapshotJson[]>(["snapshots"], access),
+    );
+    const sources = (await stack.catalog.listSources()).filter((s) => s.source.startsWith(`restic:${name} `));
+    expect(sources).toHaveLength(3);
+    for (const source of sources) expect(source.latestComplete?.createdAt).toMatch(/^2025-03-0[4-6]/);
     await fixture.cleanup();
   });
 });

@@ -156,6 +156,8 @@ export class IntrinsicResolver {
             return { ref: id, attributes: { Arn: `arn:aws:iam::${ACCOUNT}:role/${id}` } };
           case "AWS::Lambda::Function":
             return { ref: id, attributes: { Arn: regional("lambda", `function:${id}`) } };
+          case "AWS::SNS::Topic":
+            return { ref: regional("sns", id), attributes: { TopicName: id } };
           case "AWS::StepFunctions::StateMachine":
             return { ref: regional("states", `stateMachine:${id}`), attributes: { Name: id } };
           case "AWS::EC2::LaunchTemplate":

@@ -178,6 +178,7 @@ describe("messages", () => {
           url: "s3:http://127.0.0.1:4580/b/restic/ws",
           created: true,
           passwordCheck: "not-initialised",
+          backfilled: null,
         },
         local,
       ),

@@ -45,6 +45,31 @@ describe("the command tree", () => {
   });
 });
 
+describe("restorable alerts", () => {
+  /** Which subcommand a command line reaches, with its options, the actions replaced by a recorder. */
+  async function route(...argv: string[]): Promise<[string, Record<string, unknown>]> {
+    const built = buildProgram();
+    const alerts = built.commands.find((command) => command.name() === "alerts") as Command;
+    let reached: [string, Record<string, unknown>] = ["none", {}];
+    for (const sub of alerts.commands) {
+      sub.action((options: Record<string, unknown>) => {
+        reached = [sub.name(), options];
+      });
+    }
+    await built.parseAsync(["node", "restorable", ...argv]);
+    return reached;
+  }
+
+  it("lists as it always did, and routes `alerts test` and each --json to the subcommand meant", async () => {
+    expect(await route("alerts")).toEqual(["list", { limit: 20 }]);
+    expect(await route("alerts", "--json", "--limit", "3")).toEqual(["list", { limit: 3, json: true }]);
+    expect(await route("alerts", "list", "--json")).toEqual(["list", { limit: 20, json: true }]);
+    expect(await route("alerts", "test", "--json")).toEqual(["test", { json: true }]);
+    expect(await route("alerts", "test")).toEqual(["test", {}]);
+    await expect(route("alerts", "bogus")).rejects.toMatchObject({ code: "commander.excessArguments" });
+  });
+});
+
 const MAX_FUNCTION_LINES = 80;
 const COMMANDS_DIRECTORY = path.join(REPOSITORY_ROOT, "cli", "commands");
 

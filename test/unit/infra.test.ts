@@ -408,6 +408,82 @@ describe("restore drills", () => {
   });
 });
 
+describe("alarms and alerts", () => {
+  const alarms = () => Object.values(template.findResources("AWS::CloudWatch::Alarm"));
+  const alarmOn = (metricName: string) => alarms().filter((alarm) => alarm.Properties.MetricName === metricName);
+
+  it("raises an alarm when a dead-letter queue holds a message", () => {
+    const dlq = alarmOn("ApproximateNumberOfMessagesVisible");
+    expect(dlq).toHaveLength(2);
+    for (const alarm of dlq) {
+      expect(alarm.Properties).toMatchObject({
+        Threshold: 0,
+        ComparisonOperator: "GreaterThanThreshold",
+        Statistic: "Maximum",
+      });
+    }
+  });
+
+  it("raises an alarm on any error of each Lambda", () => {
+    const errors = alarmOn("Errors");
+    expect(errors.length).toBe(Object.keys(FUNCTIONS).length);
+    for (const alarm of errors)
+      expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: "GreaterThanThreshold" });
+  });
+
+  it("raises an alarm when a scheduled Lambda did not run, treating silence as an alarm", () => {
+    const scheduled = Object.values(FUNCTIONS).filter((contract) => contract.trigger.kind === "schedule");
+    const didNotRun = alarmOn("Invocations");
+    expect(didNotRun).toHaveLength(scheduled.length);
+    for (const alarm of didNotRun) {
+      expect(alarm.Properties).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: "LessThanThreshold",
+        TreatMissingData: "breaching",
+      });
+    }
+  });
+
+  it("raises an alarm on failed drill executions, and when no drill passed for too long (a dead man's switch)", () => {
+    expect(alarmOn("ExecutionsFailed")[0]?.Properties).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: "GreaterThanThreshold",
+    });
+    expect(alarmOn("OldestProofOfRestoreDays")[0]?.Properties).toMatchObject({
+      Threshold: 35,
+      ComparisonOperator: "GreaterThanThreshold",
+      TreatMissingData: "breaching",
+      Namespace: "Restorable",
+      Dimensions: [{ Name: "service", Value: "drill-dispatcher" }],
+    });
+  });
+
+  it("sends every alarm and every failed scheduled run to one encrypted topic the alarm bridge turns into alerts", () => {
+    template.resourceCountIs("AWS::SNS::Topic", 1);
+    template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
+    for (const alarm of alarms()) expect(alarm.Properties.AlarmActions).toHaveLength(1);
+    const destinations = template.findResources("AWS::Lambda::EventInvokeConfig");
+    const scheduled = Object.values(FUNCTIONS).filter((contract) => contract.trigger.kind === "schedule");
+    expect(Object.keys(destinations)).toHaveLength(scheduled.length);
+    const topicId = Object.keys(template.findResources("AWS::SNS::Topic"))[0];
+    for (const config of Object.values(destinations)) {
+      expect(config.Properties.DestinationConfig.OnFailure.Destination).toEqual({ Ref: topicId });
+    }
+    template.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "lambda", TopicArn: { Ref: topicId } });
+    template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+  });
+
+  it("creates the Slack secret as a placeholder the notifier reads as 'not connected', kept when the stack goes", () => {
+    template.hasResource("AWS::SecretsManager::Secret", {
+      DeletionPolicy: "Retain",
+      Properties: {
+        Description: Match.stringLikeRegexp("Slack"),
+        GenerateSecretString: { SecretStringTemplate: "{}", GenerateStringKey: "placeholder" },
+      },
+    });
+  });
+});
+
 describe("cdk-nag AwsSolutions", () => {
   it("finds nothing that is not acknowledged at its resource with a reason", () => {
     expect(() => app.synth()).not.toThrow();

@@ -37,7 +37,7 @@ async function run(options: RunOptions, command: Command): Promise<void> {
     backupId: options.backup ?? null,
     trigger: "manual" as const,
   };
-  const { StartExecutionCommand } = await import("@aws-sdk/client-sfn");
+  const { StartExecutionCommand } = await import("../../sdk/sfn");
   await (await sfnClient()).send(
     new StartExecutionCommand({
       stateMachineArn: deployment.drillStateMachineArn,

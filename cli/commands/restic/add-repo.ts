@@ -57,8 +57,8 @@ async function addRepo(name: string, options: AddRepoOptions, command: Command):
   const added = await addRepository(repository, deployment, clients, new Date());
   const { env, credentials } = resticEnvironment(added.repository.name, deployment);
   if (options.json) {
-    const { repository, url, created, passwordCheck } = added;
-    return printJson({ repository, url, created, passwordCheck, env, credentials });
+    const { repository, url, created, passwordCheck, backfilled } = added;
+    return printJson({ repository, url, created, passwordCheck, backfilled, env, credentials });
   }
   printAddedRepository(name, added, { env, credentials });
 }

@@ -13,7 +13,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { CATALOG_INDEXES } from "../../contracts/catalog-table";
 import { RestorableError } from "../../errors";
 import { parseWith } from "../../validation";
@@ -23,6 +23,7 @@ import {
   type BackupStatus,
   type BackupSummary,
   BackupSummarySchema,
+  FINAL_STATUSES,
   type LastDrill,
   PROVISIONAL_STATUSES,
   type ProvenRestorable,
@@ -120,6 +121,107 @@ export class DynamoCatalogStore implements CatalogStore {
     }
     if (countsTowardsSource(entry)) await this.advanceSource(entry.source, entry.kind, summarise(entry));
     return "written";
+  }
+
+  /**
+   * recordBackup for many entries at once (a re-index, a repository's backfill): one consistent BatchGet
+   * decides, by the same rule as recordBackup's condition, which to write; BatchWriteItem writes them and
+   * each source moves forward once. BatchWriteItem has no conditions, so an entry that becomes final
+   * between the read and the write (a forget racing a re-index) is overwritten; the file's deletion event,
+   * which follows the forget, marks it FORGOTTEN again.
+   */
+  async recordBackups(
+    batch: readonly { entry: BackupEntry; manifestVersion: string | null }[],
+  ): Promise<RecordOutcome[]> {
+    const existing = new Map(
+      (await this.getBackupItems(batch.map(({ entry }) => entry.id))).map((item) => [item.entry.id, item]),
+    );
+    const outcomes: RecordOutcome[] = [];
+    const written: { entry: BackupEntry; manifestVersion: string | null }[] = [];
+    for (const item of batch) {
+      const kept = wouldKeep(existing.get(item.entry.id), item.entry, item.manifestVersion);
+      outcomes.push(kept ? "kept-existing" : "written");
+      if (!kept) written.push(item);
+    }
+    const requests = written.flatMap(({ entry, manifestVersion }) => {
+      const sortKey = key.timelineSort(entry);
+      return [
+        ...lookupTimelines(entry).map((timeline) => ({
+          PutRequest: { Item: { ...key.lookup(entry.id, timeline), gsi1pk: timeline, gsi1sk: sortKey, id: entry.id } },
+        })),
+        {
+          PutRequest: {
+            Item: {
+              ...key.backup(entry.id),
+              gsi1pk: `SOURCE#${entry.source}`,
+              gsi1sk: sortKey,
+              status: entry.status,
+              manifestVersion: manifestVersion ?? "-",
+              entry,
+            },
+          },
+        },
+      ];
+    });
+    await this.batchWrite(requests);
+    // Each source moves forward once, to its newest entry and its newest complete one.
+    const bySource = new Map<string, BackupEntry[]>();
+    for (const { entry } of written) {
+      if (!countsTowardsSource(entry)) continue;
+      bySource.set(entry.source, [...(bySource.get(entry.source) ?? []), entry]);
+    }
+    for (const [source, entries] of bySource) {
+      const newest = (list: BackupEntry[]) =>
+        list.reduce((a, b) => (key.timelineSort(a) >= key.timelineSort(b) ? a : b));
+      const complete = entries.filter((entry) => entry.status === "COMPLETE");
+      const latest = newest(entries);
+      await this.advanceSource(source, latest.kind, summarise(latest));
+      if (complete.length > 0 && newest(complete) !== latest) {
+        await this.advanceSource(source, latest.kind, summarise(newest(complete)));
+      }
+    }
+    return outcomes;
+  }
+
+  private async getBackupItems(
+    ids: string[],
+  ): Promise<{ entry: BackupEntry; status: string; manifestVersion: string }[]> {
+    const items: { entry: BackupEntry; status: string; manifestVersion: string }[] = [];
+    for (let offset = 0; offset < ids.length; offset += 100) {
+      let keys: Record<string, unknown>[] | undefined = ids.slice(offset, offset + 100).map((id) => key.backup(id));
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1000, 50 * 2 ** attempt));
+        const result: BatchGetCommandOutput = await this.documents.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          items.push({
+            ...parseWith(ItemWithEntrySchema, item, "catalog item"),
+            status: String(item.status),
+            manifestVersion: String(item.manifestVersion ?? "-"),
+          });
+        }
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return items;
+  }
+
+  /** BatchWriteItem, 25 at a time; what DynamoDB hands back unprocessed is written again, a bounded number of times. */
+  private async batchWrite(requests: NonNullable<BatchWriteCommandInput["RequestItems"]>[string]): Promise<void> {
+    for (let offset = 0; offset < requests.length; offset += 25) {
+      let pending: BatchWriteCommandInput["RequestItems"] = { [this.tableName]: requests.slice(offset, offset + 25) };
+      for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
+        if (attempt >= 10) {
+          throw new CatalogWriteError("catalog-write-failed", "DynamoDB kept part of a batch unprocessed 10 times");
+        }
+        if (attempt > 0) await sleep(Math.min(1000, 50 * 2 ** attempt));
+        const result: BatchWriteCommandOutput = await this.documents.send(
+          new BatchWriteCommand({ RequestItems: pending }),
+        );
+        pending = result.UnprocessedItems;
+      }
+    }
   }
 
   private async putLookups(entry: BackupEntry, sortKey: string): Promise<void> {
@@ -443,6 +545,21 @@ export class DynamoCatalogStore implements CatalogStore {
  */
 function countsTowardsSource(entry: BackupEntry): boolean {
   return !(entry.kind === "restic" && entry.resticTime === null);
+}
+
+/** recordBackup's condition, judged on an item already read: history and a complete look are kept. */
+function wouldKeep(
+  existing: { status: string; manifestVersion: string } | undefined,
+  entry: BackupEntry,
+  manifestVersion: string | null,
+): boolean {
+  if (!existing) return false;
+  if (FINAL_STATUSES.includes(existing.status as BackupStatus)) return true;
+  return (
+    PROVISIONAL_STATUSES.includes(entry.status) &&
+    existing.manifestVersion === (manifestVersion ?? "-") &&
+    (existing.status === "COMPLETE" || existing.status === "CORRUPT")
+  );
 }
 
 function lookupTimelines(entry: BackupEntry): string[] {

@@ -8,7 +8,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { CATALOG_INDEXES } from "../../contracts/catalog-table";
 import { type DrillPlan, DrillPlanSchema } from "../../drills/plan";
 import type { DrillStore, StoredPlan } from "../../drills/ports";

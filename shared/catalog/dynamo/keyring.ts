@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { type HeldKey, HeldKeySchema } from "../../keys/master-key";
 import { parseWith } from "../../validation";
 import type { Keyring } from "../keyring";

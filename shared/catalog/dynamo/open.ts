@@ -2,6 +2,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoAlertStore } from "./alert-store";
 import { DynamoCatalogStore } from "./catalog-store";
 import { DynamoDrillStore } from "./drill-store";
+import { DynamoHealthStore } from "./health-store";
 import { DynamoKeyring } from "./keyring";
 import { DynamoProblemStore } from "./problem-store";
 import { DynamoRepositoryStore } from "./repository-store";
@@ -16,6 +17,7 @@ export interface Catalog {
   problems: DynamoProblemStore;
   keyring: DynamoKeyring;
   drills: DynamoDrillStore;
+  health: DynamoHealthStore;
 }
 
 /** The one way to open the catalog: one table, one client, a store per access pattern. */
@@ -28,5 +30,6 @@ export function openCatalog(dynamo: DynamoDBClient, tableName: string): Catalog 
     problems: new DynamoProblemStore(dynamo, tableName),
     keyring: new DynamoKeyring(dynamo, tableName),
     drills: new DynamoDrillStore(dynamo, tableName),
+    health: new DynamoHealthStore(dynamo, tableName),
   };
 }

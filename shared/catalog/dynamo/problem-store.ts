@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { parseWith } from "../../validation";
 import { type IngestProblem, IngestProblemSchema, type ProblemStore } from "../problems";
 import { listingOf } from "./listing";

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { type PlanPointer, PlanPointerSchema, type RetentionStore } from "../../retention/ports";
 import { type RetentionSettings, RetentionSettingsSchema, type SettingsScope } from "../../retention/settings";
 import { parseWith } from "../../validation";

@@ -1,0 +1,3 @@
+// Loaded lazily (cli/aws.ts, cli/deployment.ts, drill run): a named import lets esbuild keep only what the CLI
+// uses of the client, where an import() of the package itself would keep all of it.
+export { DynamoDBClient } from "@aws-sdk/client-dynamodb";
