@@ -23,6 +23,8 @@ export interface BenchResult {
   ratio: number | null;
   target: string;
   met: boolean;
+  /** What the figure is bound by, measured in the same run, when that is known. */
+  limitedBy?: string;
 }
 
 export interface BenchContext {
@@ -109,4 +111,24 @@ export async function isolateEmulator(endpoint: string, log: (line: string) => v
     return [];
   }
   return ["taskset", "-c", cpus === 2 ? "0" : `0-${cpus - 2}`];
+}
+
+/**
+ * CPU seconds the emulator serving `endpoint` has used so far (user + system, from /proc): a phase whose
+ * emulator CPU time is close to its wall time was bound by the emulator's one Python process.
+ */
+export async function emulatorCpuSeconds(endpoint: string): Promise<number | undefined> {
+  const port = new URL(endpoint).port;
+  try {
+    const { stdout } = await run("pgrep", ["-f", `moto_server -H 127.0.0.1 -p ${port}$`]);
+    const pid = stdout.trim().split("\n").pop();
+    const { readFile } = await import("node:fs/promises");
+    const stat = await readFile(`/proc/${pid}/stat`, "utf-8");
+    // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticksPerSecond = 100;
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
 }

@@ -22,6 +22,11 @@ import { provision, resourceNames } from "./provision";
 
 export interface LocalStackOptions {
   port?: number;
+  /**
+   * An emulator (or account) that is already running, e.g. LocalStack: the stack's resources are provisioned
+   * into it and the handlers run against it; nothing is started, and stopping leaves it running.
+   */
+  endpoint?: string;
   /** Resource name prefix; the default names are what .restorable/local.json points at. */
   prefix?: string;
   /** Where to write local.json; undefined writes nothing (tests). */
@@ -34,8 +39,18 @@ export interface LocalStack {
   deployment: Deployment & { endpoint: string };
   /** The master keys the stack holds, already registered, so ingest flags sets made with any other key. */
   heldKeys: HeldKey[];
-  emulator: RunningEmulator;
+  emulator: StackEmulator;
   handlers: LocalHandlers;
+  stop(): Promise<void>;
+}
+
+/** The emulator a local stack runs against: the moto it started, or one that was already running. */
+export interface StackEmulator {
+  endpoint: string;
+  /** True when the stack did not start it: stopping the stack leaves it running. */
+  external: boolean;
+  /** Settles if the emulator the stack started exits; never for an external one. */
+  exited: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,10 +60,14 @@ export interface LocalStack {
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   if (options.stateFile) await refuseLiveStateFile(options.stateFile);
-  const emulator = await startEmulator({
-    ...(options.port ? { port: options.port } : {}),
-    ...(options.progress ? { log: options.progress } : {}),
-  });
+  const emulator = options.endpoint
+    ? await useRunningEmulator(options.endpoint)
+    : embedded(
+        await startEmulator({
+          ...(options.port ? { port: options.port } : {}),
+          ...(options.progress ? { log: options.progress } : {}),
+        }),
+      );
   try {
     const names = resourceNames(options.prefix ?? "restorable-local");
     // The CLI in this process (key registration below) finds the stack as any CLI would.
@@ -97,6 +116,50 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await emulator.stop();
     throw error;
   }
+}
+
+function embedded(moto: RunningEmulator): StackEmulator {
+  return {
+    endpoint: moto.endpoint,
+    external: false,
+    exited: new Promise((resolve) => moto.process.once("exit", () => resolve())),
+    stop: () => moto.stop(),
+  };
+}
+
+/**
+ * An emulator someone else started. Anything that answers HTTP will do here: what it cannot do (a service
+ * it does not emulate, a wrong auth token) fails in provisioning with the service's own error.
+ */
+async function useRunningEmulator(endpoint: string): Promise<StackEmulator> {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch (error) {
+    throw new ConfigurationError(
+      "endpoint-invalid",
+      `--endpoint ${endpoint} is not a URL (e.g. http://localhost:4566)`,
+      {
+        cause: error,
+      },
+    );
+  }
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    throw new ConfigurationError(
+      "endpoint-unreachable",
+      `nothing answers at ${endpoint}: start the emulator first (e.g. \`localstack start\`, or moto_server -p <port>), ` +
+        "or leave out --endpoint to start the embedded moto server",
+      { cause: error },
+    );
+  }
+  return {
+    endpoint: endpoint.replace(/\/+$/, ""),
+    external: true,
+    exited: new Promise(() => {}),
+    stop: async () => {},
+  };
 }
 
 /**

@@ -4,12 +4,19 @@ import { EMULATOR_CREDENTIALS } from "../operator/restic-environment";
 import { resticEnvironmentLines } from "./restic";
 
 /** The banner `local start` prints once the stack is up: where everything is and what to run next. */
-export function printLocalStackReady(stack: Pick<LocalStack, "deployment" | "heldKeys">, stateFile: string): void {
+export function printLocalStackReady(
+  stack: Pick<LocalStack, "deployment" | "heldKeys" | "emulator">,
+  stateFile: string,
+): void {
   const { deployment, heldKeys } = stack;
   const masterKeys = heldKeys.map((key) => `${key.keyId} (fingerprint ${key.fingerprint})`).join(", ");
   console.log(`
 ready
-  emulator   ${deployment.endpoint} (moto server; state lives in memory until you stop it)
+  emulator   ${deployment.endpoint} ${
+    stack.emulator.external
+      ? "(already running; the resources stay in it when this stops)"
+      : "(moto server; state lives in memory until you stop it)"
+  }
   bucket     ${deployment.bucket}
   table      ${deployment.table}
   queue      ${deployment.queueUrl}

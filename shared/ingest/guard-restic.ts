@@ -1,5 +1,10 @@
 import { createHash } from "node:crypto";
-import { GetObjectCommand, ListObjectVersionsCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { copyVersionOver } from "../aws/copy-version";
 import { isMissingObject } from "../aws/s3-errors";
 import type { ResticFileType } from "../contracts/layout";
@@ -14,7 +19,7 @@ export interface ResticFileKey {
   name: string;
 }
 
-interface StoredVersion {
+export interface StoredVersion {
   versionId: string;
   size: number;
 }
@@ -34,9 +39,11 @@ export async function guardResticFile(
   file: ResticFileKey,
   write: WriteEvent,
   deps: IndexerDependencies,
+  /** The key's versions, newest first, when a listing of many keys at once already found them. */
+  listed?: StoredVersion[],
 ): Promise<ObjectOutcome | undefined> {
   if (file.fileType === "locks") return undefined;
-  const versions = await versionsOf(deps.s3, deps.bucket, file.key);
+  const versions = listed ?? (await versionsOf(deps.s3, deps.bucket, file.key));
   const [current, ...earlier] = versions;
   if (!current) return undefined;
   if (earlier.length === 0) {
@@ -80,6 +87,75 @@ async function findSound(
 ): Promise<StoredVersion | undefined> {
   for (const version of earlier) if (await isSound(file, version, undefined, deps)) return version;
   return undefined;
+}
+
+/** Pages a version listing of many keys may take before the keys it has not reached are listed one by one. */
+const KEYS_PER_LISTING_PAGE = 50;
+
+/**
+ * The versions of many keys in one directory, as `versionsOf` finds them for one, from one listing of the key
+ * range they span: a re-index or backfill hands the indexer a few hundred neighbouring keys, and one page
+ * of a thousand versions costs what one key's listing does. Keys the listing did not reach within its page
+ * budget (keys far apart in a large directory) are absent from the map: the caller lists them alone.
+ */
+export async function versionsOfMany(
+  s3: S3Client,
+  bucket: string,
+  keys: readonly string[],
+): Promise<Map<string, StoredVersion[]>> {
+  const found = new Map<string, (StoredVersion & { at: number })[]>();
+  const byDirectory = new Map<string, string[]>();
+  for (const key of keys) {
+    const directory = key.slice(0, key.lastIndexOf("/") + 1);
+    byDirectory.set(directory, [...(byDirectory.get(directory) ?? []), key]);
+  }
+  const covered = new Set<string>();
+  for (const [directory, inDirectory] of byDirectory) {
+    const sorted = [...new Set(inDirectory)].sort();
+    const wanted = new Set(sorted);
+    const first = sorted[0] as string;
+    const last = sorted[sorted.length - 1] as string;
+    for (const key of sorted) found.set(key, []);
+    // S3 lists the keys after the marker: a marker just short of the first key starts the listing at it.
+    let keyMarker: string | undefined = first.slice(0, -1);
+    let versionIdMarker: string | undefined;
+    let reachedEnd = false;
+    const pageBudget = Math.max(2, Math.ceil(sorted.length / KEYS_PER_LISTING_PAGE));
+    for (let page = 0; page < pageBudget; page++) {
+      const listed: ListObjectVersionsCommandOutput = await s3.send(
+        new ListObjectVersionsCommand({
+          Bucket: bucket,
+          Prefix: directory,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionIdMarker,
+        }),
+      );
+      for (const version of listed.Versions ?? []) {
+        if (!version.Key || !wanted.has(version.Key) || !version.VersionId) continue;
+        found.get(version.Key)?.push({
+          versionId: version.VersionId,
+          size: version.Size ?? 0,
+          at: version.IsLatest ? Number.POSITIVE_INFINITY : (version.LastModified?.getTime() ?? 0),
+        });
+      }
+      if (!listed.IsTruncated || !listed.NextKeyMarker || listed.NextKeyMarker > last) {
+        reachedEnd = true;
+        break;
+      }
+      keyMarker = listed.NextKeyMarker;
+      versionIdMarker = listed.NextVersionIdMarker;
+    }
+    // A key at or past where the listing stopped may have versions it did not reach.
+    for (const key of sorted) if (reachedEnd || (keyMarker !== undefined && key < keyMarker)) covered.add(key);
+  }
+  return new Map(
+    [...found]
+      .filter(([key]) => covered.has(key))
+      .map(([key, versions]) => [
+        key,
+        versions.sort((a, b) => b.at - a.at).map(({ versionId, size }) => ({ versionId, size })),
+      ]),
+  );
 }
 
 /** Every version of exactly this key that holds bytes (not delete markers), newest first. */

@@ -7,11 +7,12 @@ import { describeError, InvalidInputError } from "../errors";
 import type { MasterKey } from "../restic/crypto";
 import { WrongPasswordError } from "../restic/errors";
 import { decodeSnapshot, ResticIdSchema, resticFileId, type Snapshot } from "../restic/files";
+import type { RepositoryRegistry } from "../restic/ports";
 import { type ResticRepository, resticSourceName } from "../restic/repository";
 import { repositoryKeyFiles } from "../restic/s3-repository";
 import { parseResticTime } from "../restic/time";
 import type { WriteEvent } from "./guard-history";
-import { guardResticFile } from "./guard-restic";
+import { guardResticFile, versionsOfMany } from "./guard-restic";
 import type { IndexerDependencies, ObjectOutcome, ResticDependencies } from "./ports";
 
 /** restic snapshot files are a few KiB; anything this large is not one. */
@@ -69,8 +70,16 @@ export async function indexResticSnapshots(
   type Evaluated =
     | { outcome: ObjectOutcome }
     | { entry: ResticSnapshotEntry; manifestVersion: string | null; key: string };
+  // One listing finds every file's versions (the guard's question) instead of one listing a file.
+  const listed = await versionsOfMany(
+    deps.s3,
+    deps.bucket,
+    files.map((file) => file.key),
+  );
+  const batchDeps = { ...deps, repositories: healthyOncePerBatch(deps.repositories) };
   const evaluated = await mapConcurrently(files, SNAPSHOT_READS_IN_FLIGHT, async (file): Promise<Evaluated> => {
-    const guarded = await guardResticFile({ ...file, fileType: "snapshots" }, file.write, deps);
+    const deps = batchDeps;
+    const guarded = await guardResticFile({ ...file, fileType: "snapshots" }, file.write, deps, listed.get(file.key));
     if (guarded) return { outcome: guarded };
     if (!ResticIdSchema.safeParse(file.name).success)
       return { outcome: await indexResticSnapshot(file.key, file.repository, file.name, deps) };
@@ -91,6 +100,24 @@ export async function indexResticSnapshots(
     if ("outcome" in item) return item.outcome;
     return recordedOutcome(item.key, item.entry, outcomes.get(item) as RecordOutcome, deps);
   });
+}
+
+/**
+ * Every snapshot that opens marks its repository healthy; in a batch of hundreds, once per repository is
+ * enough (a failure to open is still recorded each time).
+ */
+function healthyOncePerBatch(repositories: RepositoryRegistry): RepositoryRegistry {
+  const markedHealthy = new Set<string>();
+  return {
+    get: (name) => repositories.get(name),
+    async setHealth(name, health) {
+      if (health.status === "OK") {
+        if (markedHealthy.has(name)) return;
+        markedHealthy.add(name);
+      } else markedHealthy.delete(name);
+      await repositories.setHealth(name, health);
+    },
+  };
 }
 
 /**

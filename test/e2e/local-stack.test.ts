@@ -3,15 +3,18 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { freePort } from "../../cli/local/moto";
+import { freePort, type RunningEmulator, startEmulator } from "../../cli/local/moto";
 import { postgresAt } from "../support/postgres";
 import { writeSeedBackup } from "../support/seed-backup";
 import { CLI, runCli } from "../support/stack";
 
 const localStacks: ChildProcess[] = [];
+const externalEmulators: RunningEmulator[] = [];
 
-afterAll(() => {
+afterAll(async () => {
+  await Promise.all(externalEmulators.map((emulator) => emulator.stop()));
   for (const child of localStacks) {
     try {
       // Each stack runs in a process group of its own, as a terminal's foreground job does.
@@ -89,12 +92,81 @@ describe("the local stack", () => {
   });
 });
 
-/** `restorable local start` in a fresh workspace, as `npm start` runs it; resolves once it prints ready. */
-async function startLocalStack() {
+describe("the local stack against an emulator that is already running (npm start -- --endpoint)", () => {
+  it("provisions into it, takes a push, and leaves it running with everything in it on Ctrl-C", async () => {
+    // Started separately, as LocalStack or a shared moto would be.
+    const external = await startEmulator();
+    externalEmulators.push(external);
+    const { child, workspace, stateFile, output } = await startLocalStack(external.endpoint);
+    expect(output()).toContain(`starting the local stack against ${external.endpoint}`);
+    expect(output()).toContain(`emulator   ${external.endpoint} (already running;`);
+
+    const env = { AWS_ENDPOINT_URL: undefined, RESTORABLE_BUCKET: undefined, RESTORABLE_TABLE: undefined };
+    const { directory } = await writeSeedBackup(postgresAt(inject("postgresPort")), { rows: 10 });
+    const pushed = await runCli(["push", directory, "--source", "elsewhere"], { cwd: workspace, env });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    let listed = "";
+    await waitFor(
+      async () => {
+        listed = (await runCli(["catalog", "list"], { cwd: workspace, env })).stdout;
+        return listed.includes("COMPLETE");
+      },
+      30_000,
+      () => listed,
+    );
+    const state = JSON.parse(readFileSync(stateFile, "utf-8")) as { endpoint: string; bucket: string };
+    expect(state.endpoint).toBe(external.endpoint);
+
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    process.kill(-(child.pid as number), "SIGINT");
+    expect(await exited).toBe(0);
+    expect(output()).not.toContain("[error]");
+    expect(existsSync(stateFile)).toBe(false);
+    // Not ours to stop: the emulator still answers, and still holds the pushed set.
+    expect(external.process.exitCode).toBeNull();
+    const s3 = new S3Client({
+      endpoint: external.endpoint,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    const objects = await s3.send(new ListObjectsV2Command({ Bucket: state.bucket, Prefix: "sets/elsewhere/" }));
+    expect(objects.KeyCount).toBeGreaterThan(0);
+
+    // A second start against it finds its resources there and uses them as they are.
+    const again = await startLocalStack(external.endpoint);
+    const listedAgain = await runCli(["catalog", "list"], { cwd: again.workspace, env });
+    expect(listedAgain.stdout).toContain("elsewhere");
+    const exitedAgain = new Promise((resolve) => again.child.once("exit", resolve));
+    process.kill(-(again.child.pid as number), "SIGINT");
+    expect(await exitedAgain).toBe(0);
+  }, 180_000);
+
+  it("says nothing answers at an endpoint where no emulator runs, and what to do", async () => {
+    const workspace = await mkdtemp(path.join(tmpdir(), "restorable-local-"));
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    const started = await runCli(["local", "start", "--endpoint", endpoint], { cwd: workspace, env: {} });
+    expect(started.code).not.toBe(0);
+    expect(started.stderr).toContain(`nothing answers at ${endpoint}: start the emulator first`);
+    const both = await runCli(["local", "start", "--endpoint", endpoint, "--port", "4999"], {
+      cwd: workspace,
+      env: {},
+    });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("give one of them");
+  });
+});
+
+/**
+ * `restorable local start` in a fresh workspace, as `npm start` runs it; resolves once it prints ready.
+ * With an endpoint, as `npm start -- --endpoint <url>` runs it.
+ */
+async function startLocalStack(endpoint?: string) {
   const workspace = await mkdtemp(path.join(tmpdir(), "restorable-local-"));
   const stateFile = path.join(workspace, ".restorable", "local.json");
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, "local", "start", "--port", String(port), "--state-file", stateFile], {
+  const where = endpoint ? ["--endpoint", endpoint] : ["--port", String(port)];
+  const child = spawn(process.execPath, [CLI, "local", "start", ...where, "--state-file", stateFile], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, AWS_ENDPOINT_URL: undefined },
     detached: true,

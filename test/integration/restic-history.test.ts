@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PurgeQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localClients } from "../../cli/local/clients";
 import { type LocalHandlers, startLocalHandlers } from "../../cli/local/handlers";
@@ -176,5 +177,33 @@ describe("a workspace that overwrites its restic repository", () => {
     await serviceCatchesUp();
     await restic(["check"], workspace);
     expect((await catalog.alerts.recent(1000)).length).toBe(alertsBefore);
+  }, 180_000);
+
+  it("puts back an overwritten snapshot file that a re-index finds, its event lost, as its own event would", async () => {
+    const prefix = `restic/${REPOSITORY}/snapshots/`;
+    const snapshotFiles = await keysUnder(prefix);
+    // A batch: the re-index hands the indexer every snapshot file of the repository in one message.
+    expect(snapshotFiles.length).toBeGreaterThanOrEqual(2);
+    const before = await resticJson<{ id: string }[]>(["snapshots"], workspace);
+    const overwritten = snapshotFiles[snapshotFiles.length - 1] as string;
+    const alertsFor = async () => (await replacedAlerts()).filter((alert) => alert.details.key === overwritten);
+    const alertsBefore = (await alertsFor()).length;
+    await hostS3.send(new PutObjectCommand({ Bucket: deployment.bucket, Key: overwritten, Body: "garbage" }));
+    // The overwrite's event never arrives.
+    await new SQSClient({ region: REGION, endpoint: emulator.endpoint, credentials: admin }).send(
+      new PurgeQueueCommand({ QueueUrl: deployment.queueUrl }),
+    );
+    // restic skips the file it cannot read: one snapshot fewer until it is put back.
+    expect(await resticJson<{ id: string }[]>(["snapshots"], workspace)).toHaveLength(before.length - 1);
+
+    const reindexed = await cli(["restic", "reindex", REPOSITORY]);
+    expect(reindexed.code, reindexed.stderr).toBe(0);
+    await handlers.pump.drain();
+
+    expect((await resticJson<{ id: string }[]>(["snapshots"], workspace)).map((s) => s.id).sort()).toEqual(
+      before.map((s) => s.id).sort(),
+    );
+    expect(await alertsFor()).toHaveLength(alertsBefore + 1);
+    for (const snapshot of before) expect((await catalog.backups.getBackup(snapshot.id))?.status).toBe("COMPLETE");
   }, 180_000);
 });

@@ -256,6 +256,13 @@ describe("restorable sources", () => {
     const { cli } = t.stack;
     await daily(t.catalog, "codebolt-prod", new Date(now - 2 * H), 5);
     await daily(t.catalog, "nightly", new Date(now - 3 * H), 2);
+    // Its cron's last occurrence was 4-5 hours ago, before its newest backup, whatever the time of day the test runs.
+    const nightlyHour = new Intl.DateTimeFormat("en-GB", {
+      timeZone: "Europe/Berlin",
+      hour: "numeric",
+      hourCycle: "h23",
+    }).format(new Date(now - 4 * H));
+    const nightlyCron = `0 ${Number(nightlyHour)} * * *`;
     await t.catalog.repositories.register({
       name: "workspaces",
       secretName: "restorable/test/restic/workspaces",
@@ -287,11 +294,11 @@ describe("restorable sources", () => {
     expect(badDuration.code).toBe(2);
 
     const cron = await cli(
-      ["sources", "set", "nightly", "--cron", "0 2 * * *", "--tz", "Europe/Berlin", "--grace", "2h"],
+      ["sources", "set", "nightly", "--cron", nightlyCron, "--tz", "Europe/Berlin", "--grace", "2h"],
       { env: { NO_COLOR: "" } },
     );
     expect(cron.code, cron.stderr).toBe(0);
-    expect(cron.stdout).toContain("Set nightly: 0 2 * * * Europe/Berlin + 2h grace.");
+    expect(cron.stdout).toContain(`Set nightly: ${nightlyCron} Europe/Berlin + 2h grace.`);
     const repo = await cli([
       "sources",
       "set",
@@ -336,7 +343,12 @@ describe("restorable sources", () => {
     expect(text.stdout).toMatch(
       /^codebolt-prod\s+PAUSED\s+2h ago\s+every 1d \+ 2h24m grace \(inferred\)\s+never\s+-$/m,
     );
-    expect(text.stdout).toMatch(/^nightly\s+UP\s+3h ago\s+0 2 \* \* \* Europe\/Berlin \+ 2h grace\s/m);
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `^nightly\\s+UP\\s+3h ago\\s+${nightlyCron.replaceAll("*", "\\*")} Europe/Berlin \\+ 2h grace\\s`,
+        "m",
+      ),
+    );
     expect(text.stdout).toContain("every 12h + 1h12m grace (repository's)");
 
     // The scheduled evaluator, as the local stack runs it: nothing new to record.

@@ -14,6 +14,7 @@ import {
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
+import { mapConcurrently } from "../../concurrency";
 import { CATALOG_INDEXES } from "../../contracts/catalog-table";
 import { RestorableError } from "../../errors";
 import { parseWith } from "../../validation";
@@ -34,6 +35,9 @@ import {
 } from "../entry";
 import type { CatalogStore, ListOptions, RecordOutcome } from "../store";
 import { listingOf } from "./listing";
+
+/** Source items updated in parallel by one batched write. */
+const SOURCES_ADVANCED_AT_ONCE = 8;
 
 export class CatalogWriteError extends RestorableError {}
 
@@ -170,7 +174,8 @@ export class DynamoCatalogStore implements CatalogStore {
       if (!countsTowardsSource(entry)) continue;
       bySource.set(entry.source, [...(bySource.get(entry.source) ?? []), entry]);
     }
-    for (const [source, entries] of bySource) {
+    // Sources are independent items: a backfill of many hosts moves them forward side by side.
+    await mapConcurrently([...bySource], SOURCES_ADVANCED_AT_ONCE, async ([source, entries]) => {
       const newest = (list: BackupEntry[]) =>
         list.reduce((a, b) => (key.timelineSort(a) >= key.timelineSort(b) ? a : b));
       const complete = entries.filter((entry) => entry.status === "COMPLETE");
@@ -179,7 +184,7 @@ export class DynamoCatalogStore implements CatalogStore {
       if (complete.length > 0 && newest(complete) !== latest) {
         await this.advanceSource(source, latest.kind, summarise(newest(complete)));
       }
-    }
+    });
     return outcomes;
   }
 
