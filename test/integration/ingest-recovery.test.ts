@@ -68,13 +68,13 @@ async function keepOnlyTheCommitRequest(source: string, setId: string): Promise<
     received.push(...Messages);
   }
   expect(received.filter((message) => message.Body?.includes(commitRequest))).toHaveLength(1);
-  for (const message of received) {
-    const QueueUrl = stack.deployment.queueUrl;
-    await stack.sqs.send(
-      message.Body?.includes(commitRequest)
-        ? new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })
-        : new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }),
-    );
+  const QueueUrl = stack.deployment.queueUrl;
+  for (const { Body, ReceiptHandle } of received) {
+    if (Body?.includes(commitRequest)) {
+      await stack.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout: 0 }));
+    } else {
+      await stack.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle }));
+    }
   }
 }
 
