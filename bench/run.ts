@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { startEmulator } from "../cli/local/moto";
 import { REPOSITORY_ROOT } from "../cli/local/paths";
 import { provision, resourceNames } from "../cli/local/provision";
+import { drillRestore } from "./drill-restore.bench";
 import type { Benchmark, BenchResult } from "./harness";
 import { hostCli } from "./host-cli.bench";
 import { lambdaBundles } from "./lambda-bundles.bench";
@@ -17,6 +18,7 @@ import { retentionPlan } from "./retention-plan.bench";
 const BENCHMARKS: Benchmark[] = [
   pushThroughput,
   restoreThroughput,
+  drillRestore,
   resticIndexing,
   retentionPlan,
   lambdaBundles,

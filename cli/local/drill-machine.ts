@@ -86,8 +86,12 @@ function required(value: string | undefined, what: string): string {
  */
 async function enableExecution(sfn: SFNClient): Promise<void> {
   const endpoint = await sfn.config.endpoint?.();
-  if (!endpoint) return;
-  const url = `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ""}/moto-api/config`;
+  // A client built without an endpoint takes it from the standard variables, as the SDK does.
+  const base = endpoint
+    ? `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ""}`
+    : (process.env.AWS_ENDPOINT_URL_SFN ?? process.env.AWS_ENDPOINT_URL)?.replace(/\/+$/, "");
+  if (!base) return;
+  const url = `${base}/moto-api/config`;
   await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },

@@ -16,7 +16,8 @@ export interface SeedBackup {
  */
 export async function writeSeedBackup(
   postgres: PostgresServer,
-  options: { rows?: number; stamp?: string } = {},
+  /** body: the SQL expression of each row's text (of generate_series' g), for a dump of a chosen size. */
+  options: { rows?: number; stamp?: string; body?: string } = {},
 ): Promise<SeedBackup> {
   const database = await postgres.createDatabase("codebolt");
   const rows = options.rows ?? 1000;
@@ -25,7 +26,7 @@ export async function writeSeedBackup(
     `CREATE SCHEMA codebolt;
      CREATE TABLE codebolt.persistent_memory (id text PRIMARY KEY, workspace_id text NOT NULL, body text NOT NULL);
      INSERT INTO codebolt.persistent_memory
-       SELECT 'm' || g, 'ws' || (g % 7), repeat(md5(g::text), 8) FROM generate_series(1, ${rows}) g;`,
+       SELECT 'm' || g, 'ws' || (g % 7), ${options.body ?? "repeat(md5(g::text), 8)"} FROM generate_series(1, ${rows}) g;`,
   );
   const parent = await mkdtemp(path.join(tmpdir(), "restorable-seed-"));
   const directory = path.join(parent, options.stamp ?? "20250101_020000");
