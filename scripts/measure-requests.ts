@@ -12,7 +12,7 @@
  * are the states the execution entered (its history).
  *
  * What is measured: backups of a seed-style directory (the backup page's layout; main.dump of two sizes, so
- * that requests per MiB show), one drill of a real pg_dump set (PostgreSQL needed: npm test installs it),
+ * that requests per MiB show), each with the health evaluation that reads the source's timeline after it, one drill of a real pg_dump set (PostgreSQL needed: npm test installs it),
  * and each scheduled function with three catalogs (2 sources; 5 sources; 5 sources with more sets each), so that
  * scripts/cost.ts can split each figure into a fixed part, a part per source and a part per set.
  */
@@ -146,6 +146,11 @@ try {
     await cli("host", ["push", directory, "--source", source, "--json"]);
     const lambda: Record<string, Invocations> = {};
     const queueMessages = await pumpAll(handlers.pump, "indexer", lambda);
+    // The next health evaluation reads the source's timeline again (its summary changed): a backup's cost.
+    // Its run's fixed reads come along, so this errs high; the run itself is counted with the scheduled ones.
+    const began = performance.now();
+    await handlers.scheduler.run("healthEvaluator");
+    lambda.healthEvaluator = { invocations: 0, milliseconds: performance.now() - began };
     return { requests: proxy.take(), lambda, queueMessages };
   };
 

@@ -61,6 +61,23 @@ export const PendingAlertSchema = z.object({
 });
 export type PendingAlert = z.infer<typeof PendingAlertSchema>;
 
+/**
+ * The source's newest COMPLETE backups as the last evaluation read them from its timeline, kept so that
+ * each run (every few minutes) need not read every source's timeline again: it is read again when the
+ * source's summary (its latest backups) changed, and at least every HISTORY_MAX_AGE_SECONDS, which picks
+ * up what does not touch the summary (an older backup removed or found corrupt).
+ */
+export const HealthHistorySchema = z.object({
+  /** The source summary it was read against (see historyFingerprint). */
+  fingerprint: z.string(),
+  readAt: IsoSchema,
+  complete: z.array(z.object({ id: z.string(), createdAt: IsoSchema })),
+  repository: z.string().nullable(),
+});
+export type HealthHistory = z.infer<typeof HealthHistorySchema>;
+
+export const HISTORY_MAX_AGE_SECONDS = 24 * 3600;
+
 /** Everything kept about one source's health (item HEALTH#<source>). */
 export interface StoredHealth {
   source: string;
@@ -70,8 +87,17 @@ export interface StoredHealth {
   resumedAt: string | null;
   status: HealthStatus | null;
   pending: PendingAlert | null;
+  history: HealthHistory | null;
 }
 
 export function emptyHealth(source: string): StoredHealth {
-  return { source, settings: NO_SETTINGS, paused: false, resumedAt: null, status: null, pending: null };
+  return {
+    source,
+    settings: NO_SETTINGS,
+    paused: false,
+    resumedAt: null,
+    status: null,
+    pending: null,
+    history: null,
+  };
 }

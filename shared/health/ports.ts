@@ -1,4 +1,4 @@
-import type { HealthSettings, HealthStatus, PendingAlert, StoredHealth } from "./model";
+import type { HealthHistory, HealthSettings, HealthStatus, PendingAlert, StoredHealth } from "./model";
 
 /** Settings are kept for one source, or for every source of a restic repository that has none of its own. */
 export type HealthScope = { kind: "source"; source: string } | { kind: "repository"; repository: string };
@@ -28,6 +28,8 @@ export interface HealthStore {
     next: HealthStatus,
     pending: PendingAlert | null,
   ): Promise<boolean>;
+  /** Keeps the history an evaluation read (a cache: the last writer wins, each wrote what it read). */
+  recordHistory(source: string, history: HealthHistory): Promise<void>;
   /** The pending alert was raised: forget it (unless another one replaced it since). */
   clearPending(source: string, once: string): Promise<void>;
 }

@@ -6,7 +6,14 @@ import { describeError } from "../errors";
 import type { Log } from "../log";
 import { healthAlert } from "./alerts";
 import { evaluateHealth, type HealthDecision, type HealthVerdict } from "./evaluate";
-import { emptyHealth, type HealthSettings, type HealthState, type StoredHealth } from "./model";
+import {
+  emptyHealth,
+  type HealthHistory,
+  type HealthSettings,
+  type HealthState,
+  HISTORY_MAX_AGE_SECONDS,
+  type StoredHealth,
+} from "./model";
 import type { HealthStore } from "./ports";
 
 /** How many of a source's newest backups are read for its health (its COMPLETE ones among them count). */
@@ -112,19 +119,59 @@ interface OneSource {
   dryRun: boolean;
 }
 
+/** What a source's summary says about its timeline: when it changes, the history kept for it is read again. */
+export function historyFingerprint(source: SourceEntry): string {
+  const { latest, latestComplete, updatedAt } = source;
+  return [latest?.id ?? "-", latest?.status ?? "-", latestComplete?.id ?? "-", updatedAt].join("|");
+}
+
+/**
+ * The source's newest COMPLETE backups: the history kept from an earlier run while the source's summary
+ * has not changed and it is younger than HISTORY_MAX_AGE_SECONDS, else a Query of its timeline (kept for
+ * the next runs unless this one is dry). Reading every timeline every run was most of what the service cost.
+ */
+async function historyOf(deps: HealthRunDependencies, one: OneSource): Promise<HealthHistory> {
+  const { source, stored, now } = one;
+  const fingerprint = historyFingerprint(source);
+  const kept = stored.history;
+  if (
+    kept &&
+    kept.fingerprint === fingerprint &&
+    now.getTime() - Date.parse(kept.readAt) < HISTORY_MAX_AGE_SECONDS * 1000
+  ) {
+    return kept;
+  }
+  const backups = await deps.catalog.listBySource(source.source, { limit: HEALTH_HISTORY });
+  const history: HealthHistory = {
+    fingerprint,
+    readAt: now.toISOString(),
+    complete: backups
+      .filter((backup) => backup.status === "COMPLETE")
+      .map((backup) => ({ id: backup.id, createdAt: backup.createdAt })),
+    repository: repositoryOf(
+      source.source,
+      backups.map((backup) => (backup.kind === "restic" ? backup.repository : undefined)),
+    ),
+  };
+  if (!one.dryRun) {
+    try {
+      await deps.health.recordHistory(source.source, history);
+    } catch (error) {
+      // Only a cache: the next run reads the timeline again.
+      deps.log.warn("could not keep a source's history", { source: source.source, error: describeError(error) });
+    }
+  }
+  return history;
+}
+
 async function evaluateOne(deps: HealthRunDependencies, one: OneSource): Promise<SourceHealthResult> {
   const { source, stored, now } = one;
-  const backups = await deps.catalog.listBySource(source.source, { limit: HEALTH_HISTORY });
-  const complete = backups
-    .filter((backup) => backup.status === "COMPLETE")
-    .map((backup) => ({ id: backup.id, createdAt: backup.createdAt }));
+  const history = await historyOf(deps, one);
+  const complete = [...history.complete];
   // The source's own pointer finds the newest COMPLETE backup even behind many newer incomplete ones.
   const newest = source.latestComplete;
   if (newest && !complete.some((backup) => backup.id === newest.id)) complete.push(newest);
-  const repository = repositoryOf(
-    source.source,
-    backups.map((backup) => (backup.kind === "restic" ? backup.repository : undefined)),
-  );
+  const repository = history.repository;
   const decision = evaluateHealth({
     source: source.source,
     complete,

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { AlertStore, NewAlert } from "../../shared/catalog/alerts";
 import type { BackupEntry, SourceEntry } from "../../shared/catalog/entry";
-import { emptyHealth, type HealthSettings, NO_SETTINGS, type StoredHealth } from "../../shared/health/model";
+import {
+  emptyHealth,
+  type HealthHistory,
+  type HealthSettings,
+  NO_SETTINGS,
+  type StoredHealth,
+} from "../../shared/health/model";
 import type { HealthScope, HealthStore } from "../../shared/health/ports";
 import { evaluateSources, type HealthRunDependencies } from "../../shared/health/run";
 import { silentLog } from "../../shared/log";
@@ -56,6 +62,10 @@ class MemoryHealthStore implements HealthStore {
     this.items.set(source, { ...item, status: next, pending });
     return true;
   };
+  async recordHistory(source: string, history: HealthHistory) {
+    const item = this.items.get(source) ?? emptyHealth(source);
+    this.items.set(source, { ...item, history });
+  }
   async clearPending(source: string, once: string) {
     const item = this.items.get(source);
     if (item?.pending?.once === once) item.pending = null;
@@ -101,10 +111,12 @@ function world(sourceCount: number, newest: Date) {
   const health = new MemoryHealthStore();
   const alerts = new MemoryAlerts();
   const clock = { now: new Date(newest.getTime() + 3_600_000) };
+  const timelineReads: string[] = [];
   const deps: HealthRunDependencies = {
     catalog: {
       listSources: async () => sources,
       listBySource: async (source) => {
+        timelineReads.push(source);
         await tick();
         return backups.get(source) ?? [];
       },
@@ -114,7 +126,7 @@ function world(sourceCount: number, newest: Date) {
     log: silentLog,
     now: () => clock.now,
   };
-  return { deps, health, alerts, clock };
+  return { deps, health, alerts, clock, sources, backups, timelineReads };
 }
 
 describe("evaluating every source", () => {
@@ -153,6 +165,37 @@ describe("evaluating every source", () => {
     expect(health.items.get("db-0")?.pending).toBeNull();
     await evaluateSources(deps);
     expect(alerts.raised.size).toBe(1);
+  });
+
+  it("reads a source's timeline again only when its summary changed or what it kept is a day old", async () => {
+    const { deps, health, clock, sources, backups, timelineReads } = world(2, new Date("2026-03-10T02:00:00Z"));
+    await evaluateSources(deps);
+    expect(timelineReads.sort()).toEqual(["db-0", "db-1"]);
+    expect(health.items.get("db-0")?.history?.complete).toHaveLength(4);
+
+    timelineReads.length = 0;
+    clock.now = new Date(clock.now.getTime() + 5 * 60_000);
+    expect((await evaluateSources(deps)).sources.map((result) => result.verdict.state)).toEqual(["UP", "UP"]);
+    expect(timelineReads).toEqual([]);
+
+    // A new backup of db-1 changes its summary: its timeline alone is read again, and the new backup counts.
+    const arrived = { id: "db-1-new", createdAt: clock.now.toISOString(), status: "COMPLETE" as const };
+    backups.get("db-1")?.unshift({ ...arrived, source: "db-1", kind: "dumpset" } as BackupEntry);
+    sources[1] = { ...(sources[1] as SourceEntry), latest: arrived, latestComplete: arrived, updatedAt: "later" };
+    await evaluateSources(deps);
+    expect(timelineReads).toEqual(["db-1"]);
+    expect(health.items.get("db-1")?.history?.complete.map((backup) => backup.id)).toContain("db-1-new");
+
+    // An older backup removed does not touch the summary: the next read a day later sees it.
+    backups.get("db-0")?.pop();
+    timelineReads.length = 0;
+    clock.now = new Date(clock.now.getTime() + D - 10 * 60_000);
+    await evaluateSources(deps);
+    expect(timelineReads).toEqual([]);
+    clock.now = new Date(clock.now.getTime() + 20 * 60_000);
+    await evaluateSources(deps);
+    expect(timelineReads.sort()).toEqual(["db-0", "db-1"]);
+    expect(health.items.get("db-0")?.history?.complete).toHaveLength(3);
   });
 
   it("judges without recording or raising when dry (sources check --now, sources list)", async () => {

@@ -3,6 +3,8 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-
 import * as z from "zod";
 import { ExpectationSchema } from "../../health/expectation";
 import {
+  type HealthHistory,
+  HealthHistorySchema,
   type HealthSettings,
   type HealthStatus,
   HealthStatusSchema,
@@ -37,6 +39,7 @@ const SourceItemSchema = SettingsAttributesSchema.extend({
   resumedAt: z.string().nullish(),
   status: HealthStatusSchema.nullish(),
   pending: PendingAlertSchema.nullish(),
+  history: HealthHistorySchema.nullish(),
 });
 
 function settingsOf(item: z.infer<typeof SettingsAttributesSchema>): HealthSettings {
@@ -56,6 +59,7 @@ function toStoredHealth(item: Record<string, unknown>): StoredHealth {
     resumedAt: parsed.resumedAt ?? null,
     status: parsed.status ?? null,
     pending: parsed.pending ?? null,
+    history: parsed.history ?? null,
   };
 }
 
@@ -64,7 +68,8 @@ function isConditionalFailure(error: unknown): boolean {
 }
 
 /**
- * Source health: pk HEALTH#<source> (settings, paused, the recorded state and the alert it still has to raise),
+ * Source health: pk HEALTH#<source> (settings, paused, the recorded state, the alert it still has to raise and
+ * the history the last evaluation read),
  * listed under HEALTH; a restic repository's defaults: pk HEALTHREPO#<repository>, listed under HEALTHREPOS.
  * The recorded state is kept twice: whole in `status`, and its `state`, `since` and `reminders` as top-level
  * attributes that the conditions of state changes compare.
@@ -183,6 +188,19 @@ export class DynamoHealthStore implements HealthStore {
       if (isConditionalFailure(error)) return false;
       throw error;
     }
+  }
+
+  async recordHistory(source: string, history: HealthHistory): Promise<void> {
+    const scope: HealthScope = { kind: "source", source };
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keyOf(scope),
+        UpdateExpression: "SET #name = :gsi2sk, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk, #history = :history",
+        ExpressionAttributeNames: { "#name": "name", "#history": "history" },
+        ExpressionAttributeValues: { ...prefixed(listingOfScope(scope)), ":history": history },
+      }),
+    );
   }
 
   async clearPending(source: string, once: string): Promise<void> {
