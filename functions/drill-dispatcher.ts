@@ -29,6 +29,7 @@ export function createDrillDispatcher(
     try {
       const started = await dispatchDueDrills({
         drills,
+        repositories: catalog.repositories,
         start: async (request) => {
           await clients.sfn.send(
             new StartExecutionCommand({

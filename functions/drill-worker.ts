@@ -67,6 +67,8 @@ export function createDrillWorker(
       callbacks,
       log: logger,
       onFinished: (drill) => {
+        // A prune job proves nothing restorable: its failure is alerted, it is no drill figure.
+        if (drill.kind === "prune") return;
         const passed = drill.status === "PASSED";
         metrics.addMetric(METRICS.drillPassed.metricName, MetricUnit.Count, passed ? 1 : 0);
         metrics.addMetric(METRICS.drillNotPassed.metricName, MetricUnit.Count, passed ? 0 : 1);

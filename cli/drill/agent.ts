@@ -6,7 +6,7 @@ import type { AgentReport, CheckResult } from "../../shared/drills/record";
 import { AgentReportSchema } from "../../shared/drills/record";
 import { describeError, InvalidInputError, RestorableError } from "../../shared/errors";
 import { COMPONENTS_DIRECTORY, runDumpSetChecks } from "./checks-dumpset";
-import { RESTIC_DIRECTORIES, runResticChecks } from "./checks-restic";
+import { RESTIC_DIRECTORIES, runResticChecks, runResticPrune } from "./checks-restic";
 import { type CheckContext, type PhaseName, repositoryRoot } from "./postgres";
 
 /** The drill's config could not be read or is not one this agent understands. */
@@ -98,11 +98,16 @@ class DrillRun {
   async execute(signal: AbortSignal): Promise<void> {
     const context = this.context(signal);
     const { drill } = this.config;
-    this.log(
-      `drill ${this.config.drillId}: ${drill.kind === "dumpset" ? `set ${drill.setId}` : `snapshot ${drill.snapshotId.slice(0, 8)}`}`,
-    );
+    const subject =
+      drill.kind === "dumpset"
+        ? `set ${drill.setId}`
+        : drill.kind === "restic"
+          ? `snapshot ${drill.snapshotId.slice(0, 8)}`
+          : `prune of repository ${drill.repositoryName}`;
+    this.log(`drill ${this.config.drillId}: ${subject}`);
     if (drill.kind === "dumpset") await runDumpSetChecks(drill, context);
-    else await runResticChecks(drill, context);
+    else if (drill.kind === "restic") await runResticChecks(drill, context);
+    else await runResticPrune(drill, context);
   }
 
   private context(signal: AbortSignal): CheckContext {

@@ -1,7 +1,7 @@
 import type { Dirent } from "node:fs";
 import { lstat, mkdir, readdir } from "node:fs/promises";
 import * as path from "node:path";
-import type { ResticDrill } from "../../shared/drills/agent-config";
+import type { ResticDrill, ResticPrune } from "../../shared/drills/agent-config";
 import { type CheckContext, lastLines, type RunResult, resticTool, runTool } from "./postgres";
 
 /** Where a snapshot is restored, restic's cache and its temporary files go, under the work directory. */
@@ -24,10 +24,52 @@ export async function runResticChecks(drill: ResticDrill, context: CheckContext)
   await context.timed("verify", () => checkRepository(drill, restic, context));
 }
 
+/**
+ * The maintenance job: `restic prune` (restic takes its exclusive lock, and waits out or refuses others'
+ * locks, by its own protocol), then `restic check` of the structure it left. `restic-prune` records what prune
+ * said it removed; both run whatever the other found.
+ */
+export async function runResticPrune(job: ResticPrune, context: CheckContext): Promise<void> {
+  const directories = {
+    cache: path.join(context.workDir, RESTIC_DIRECTORIES.cache),
+    temporary: path.join(context.workDir, RESTIC_DIRECTORIES.temporary),
+  };
+  for (const directory of Object.values(directories)) await mkdir(directory, { recursive: true });
+  const restic = resticRunner(job, directories, context);
+  await context.timed("restore", async () => {
+    context.log(`restic-prune: restic prune of ${job.repositoryName}`);
+    const result = await restic(["prune"]);
+    const passed = result.code === 0;
+    context.record({
+      name: "restic-prune",
+      passed,
+      detail: passed
+        ? lastLines(result.output, 4) || "nothing to prune"
+        : `restic prune failed (${result.signal ?? `exit ${result.code}`}): ${lastLines(result.output, 8)}`,
+    });
+  });
+  await context.timed("verify", async () => {
+    context.log("restic-check: restic check");
+    const result = await restic(["check"]);
+    const passed = result.code === 0;
+    context.record({
+      name: "restic-check",
+      passed,
+      detail: passed
+        ? lastLines(result.output, 1) || "no errors were found"
+        : `restic check failed (${result.signal ?? `exit ${result.code}`}): ${lastLines(result.output, 8)}`,
+    });
+  });
+}
+
 type Restic = (args: string[]) => Promise<RunResult>;
 
 /** Runs restic against the drill's repository, with its environment and password and nothing of ours. */
-function resticRunner(drill: ResticDrill, directories: { cache: string; temporary: string }, context: CheckContext) {
+function resticRunner(
+  drill: ResticDrill | ResticPrune,
+  directories: { cache: string; temporary: string },
+  context: CheckContext,
+) {
   const env: NodeJS.ProcessEnv = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith("RESTIC_") && !name.startsWith("RESTORABLE_")),
   );

@@ -23,6 +23,7 @@ export function synthesizedDrillDefinition(deployment: Deployment): string {
   const values = new Map<string, string>([
     [logicalId(stack.drills.queue), required(deployment.drillQueueUrl, "drill queue")],
     [logicalId(stack.drills.launchTemplate), required(deployment.drillLaunchTemplateId, "drill launch template")],
+    [logicalId(stack.drills.pruneLaunchTemplate), required(deployment.pruneLaunchTemplateId, "prune launch template")],
     [logicalId(stack.drills.subnet as never), required(deployment.drillSubnetId, "drill subnet")],
     ["AWS::Partition", "aws"],
     ["AWS::Region", deployment.region],

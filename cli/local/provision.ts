@@ -32,6 +32,7 @@ export interface ResourceNames {
   drillQueue: string;
   drillDeadLetterQueue: string;
   drillLaunchTemplate: string;
+  pruneLaunchTemplate: string;
   drillStateMachine: string;
 }
 
@@ -44,6 +45,7 @@ export function resourceNames(prefix: string): ResourceNames {
     drillQueue: `${prefix}-drills`,
     drillDeadLetterQueue: `${prefix}-drills-dlq`,
     drillLaunchTemplate: `${prefix}-drill-instance`,
+    pruneLaunchTemplate: `${prefix}-prune-instance`,
     drillStateMachine: `${prefix}-drills`,
   };
 }
@@ -173,6 +175,7 @@ export async function provision(
     table: names.table,
     drillQueueUrl: drills.queueUrl,
     drillLaunchTemplateId: drills.launchTemplateId,
+    pruneLaunchTemplateId: drills.pruneLaunchTemplateId,
     drillSubnetId: drills.subnetId,
   };
   const drillStateMachineArn = await provisionDrillStateMachine(clients.sfn, names.drillStateMachine, partial);
@@ -186,6 +189,7 @@ export async function provision(
     deadLetterQueueUrl: deadLetter.QueueUrl as string,
     drillQueueUrl: drills.queueUrl,
     drillLaunchTemplateId: drills.launchTemplateId,
+    pruneLaunchTemplateId: drills.pruneLaunchTemplateId,
     drillSubnetId: drills.subnetId,
     encryption: "AES256",
   };
@@ -213,15 +217,28 @@ async function provisionDrills(names: ResourceNames, clients: Pick<LocalClients,
   const subnets = await ec2.send(new DescribeSubnetsCommand({}));
   const subnetId = subnets.Subnets?.[0]?.SubnetId;
   if (!subnetId) throw new Error("the emulator's EC2 has no subnet to launch drill instances in");
+  // Drills and prune jobs launch alike here: the emulator's instances run the agent with no role.
+  const launchTemplateId = await launchTemplate(ec2, names.drillLaunchTemplate);
+  const pruneLaunchTemplateId = await launchTemplate(ec2, names.pruneLaunchTemplate);
+  return {
+    queueUrl: queue.QueueUrl as string,
+    queueArn: await queueArn(sqs, queue.QueueUrl as string),
+    subnetId,
+    launchTemplateId,
+    pruneLaunchTemplateId,
+  };
+}
+
+async function launchTemplate(ec2: LocalClients["ec2"], name: string): Promise<string> {
   const existing = await ec2
-    .send(new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [names.drillLaunchTemplate] }))
+    .send(new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [name] }))
     .catch(() => undefined);
-  const launchTemplateId =
+  const id =
     existing?.LaunchTemplates?.[0]?.LaunchTemplateId ??
     (
       await ec2.send(
         new CreateLaunchTemplateCommand({
-          LaunchTemplateName: names.drillLaunchTemplate,
+          LaunchTemplateName: name,
           LaunchTemplateData: {
             ImageId: EMULATOR_IMAGE,
             InstanceInitiatedShutdownBehavior: "terminate",
@@ -230,13 +247,8 @@ async function provisionDrills(names: ResourceNames, clients: Pick<LocalClients,
         }),
       )
     ).LaunchTemplate?.LaunchTemplateId;
-  if (!launchTemplateId) throw new Error("the emulator did not create the drill launch template");
-  return {
-    queueUrl: queue.QueueUrl as string,
-    queueArn: await queueArn(sqs, queue.QueueUrl as string),
-    subnetId,
-    launchTemplateId,
-  };
+  if (!id) throw new Error(`the emulator did not create the launch template ${name}`);
+  return id;
 }
 
 /** An Amazon Linux image id the emulator's EC2 ships with. */

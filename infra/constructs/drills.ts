@@ -88,6 +88,9 @@ export class Drills extends Construct {
   readonly stateMachine: StateMachine;
   readonly launchTemplate: LaunchTemplate;
   readonly instanceRole: Role;
+  /** `restic prune` jobs: the only identity that may delete restic's data/ and index/ files. */
+  readonly pruneLaunchTemplate: LaunchTemplate;
+  readonly pruneRole: Role;
   readonly subnet: ISubnet;
   readonly securityGroup: ISecurityGroup;
 
@@ -123,23 +126,29 @@ export class Drills extends Construct {
       id: objectWildcardFinding(props.bucket, RESTIC_PREFIX),
       reason: "restic reads whichever packs the drilled snapshot needs; they are known only to restic.",
     });
-    this.launchTemplate = new LaunchTemplate(this, "Instance", {
-      role: this.instanceRole,
-      machineImage: MachineImage.latestAmazonLinux2023(),
-      requireImdsv2: true,
-      instanceInitiatedShutdownBehavior: InstanceInitiatedShutdownBehavior.TERMINATE,
-      securityGroup: network.securityGroup,
-      blockDevices: [
-        {
-          deviceName: "/dev/xvda",
-          volume: BlockDeviceVolume.ebs(50, {
-            encrypted: true,
-            volumeType: EbsDeviceVolumeType.GP3,
-            deleteOnTermination: true,
-          }),
-        },
-      ],
+    this.launchTemplate = this.instanceTemplate("Instance", this.instanceRole, network.securityGroup);
+
+    // restic prune rewrites packs and indexes and deletes what no snapshot uses: read and write under restic/,
+    // delete only data/, index/ and locks/ (never snapshots/, keys/ or config). No other role may delete them.
+    this.pruneRole = new Role(this, "PruneInstanceRole", {
+      assumedBy: new ServicePrincipal("ec2.amazonaws.com"),
+      description: "restic prune instances: rewrite and delete restic packs and indexes, nothing outside restic/",
     });
+    grantObjectRead(props.bucket, this.pruneRole, [RESTIC_PREFIX]);
+    grantObjectActions(props.bucket, this.pruneRole, ["s3:PutObject"], [`${RESTIC_PREFIX}*`]);
+    const prunable = ["data", "index", "locks"].map((folder) => `${RESTIC_PREFIX}*/${folder}/*`);
+    grantObjectActions(props.bucket, this.pruneRole, ["s3:DeleteObject"], prunable);
+    Validations.of(this.pruneRole).acknowledge(
+      {
+        id: objectWildcardFinding(props.bucket, RESTIC_PREFIX),
+        reason: "restic prune reads every index and the packs it repacks, and writes new ones named by their hash.",
+      },
+      ...prunable.map((pattern) => ({
+        id: objectPatternFinding(props.bucket, pattern),
+        reason: "prune deletes the packs and indexes no snapshot uses, and its own lock; known only to restic.",
+      })),
+    );
+    this.pruneLaunchTemplate = this.instanceTemplate("PruneInstance", this.pruneRole, network.securityGroup);
 
     const assets = this.agentAssets();
     this.worker = restorableFunction(this, "Worker", {
@@ -191,6 +200,27 @@ export class Drills extends Construct {
         targets: [new LambdaTarget(fn, { retryAttempts: 2 })],
       });
     }
+  }
+
+  /** A throwaway instance: current Amazon Linux, IMDSv2 only, terminated on shutdown, an encrypted disk. */
+  private instanceTemplate(id: string, role: Role, securityGroup: ISecurityGroup): LaunchTemplate {
+    return new LaunchTemplate(this, id, {
+      role,
+      machineImage: MachineImage.latestAmazonLinux2023(),
+      requireImdsv2: true,
+      instanceInitiatedShutdownBehavior: InstanceInitiatedShutdownBehavior.TERMINATE,
+      securityGroup,
+      blockDevices: [
+        {
+          deviceName: "/dev/xvda",
+          volume: BlockDeviceVolume.ebs(50, {
+            encrypted: true,
+            volumeType: EbsDeviceVolumeType.GP3,
+            deleteOnTermination: true,
+          }),
+        },
+      ],
+    });
   }
 
   /** A VPC of its own: isolated subnets in two AZs, an S3 gateway endpoint, no NAT, no internet. */
@@ -308,39 +338,46 @@ export class Drills extends Construct {
       "$.launch",
       {},
     );
-    const launch = new CallAwsService(this, "Launch", {
-      service: "ec2",
-      action: "runInstances",
-      parameters: {
-        LaunchTemplate: { LaunchTemplateId: this.launchTemplate.launchTemplateId, Version: "$Latest" },
-        SubnetId: subnet.subnetId,
-        MinCount: 1,
-        MaxCount: 1,
-        InstanceType: JsonPath.stringAt("$.launch.instanceType"),
-        UserData: JsonPath.stringAt("$.launch.userData"),
-        BlockDeviceMappings: [
-          {
-            DeviceName: "/dev/xvda",
-            Ebs: {
-              VolumeSize: JsonPath.numberAt("$.launch.diskGiB"),
-              VolumeType: "gp3",
-              Encrypted: true,
-              DeleteOnTermination: true,
+    const launchWith = (id: string, template: LaunchTemplate) =>
+      new CallAwsService(this, id, {
+        service: "ec2",
+        action: "runInstances",
+        parameters: {
+          LaunchTemplate: { LaunchTemplateId: template.launchTemplateId, Version: "$Latest" },
+          SubnetId: subnet.subnetId,
+          MinCount: 1,
+          MaxCount: 1,
+          InstanceType: JsonPath.stringAt("$.launch.instanceType"),
+          UserData: JsonPath.stringAt("$.launch.userData"),
+          BlockDeviceMappings: [
+            {
+              DeviceName: "/dev/xvda",
+              Ebs: {
+                VolumeSize: JsonPath.numberAt("$.launch.diskGiB"),
+                VolumeType: "gp3",
+                Encrypted: true,
+                DeleteOnTermination: true,
+              },
             },
-          },
-        ],
-        TagSpecifications: ["instance", "volume"].map((resourceType) => ({
-          ResourceType: resourceType,
-          Tags: [
-            { Key: DRILL_TAGS.drill, Value: JsonPath.stringAt("$.request.drillId") },
-            { Key: DRILL_TAGS.deadline, Value: JsonPath.stringAt("$.launch.deadline") },
           ],
-        })),
-      },
-      iamResources: ["*"],
-      resultSelector: { "instanceIds.$": "$.Instances[*].InstanceId" },
-      resultPath: "$.state.launched",
-    });
+          TagSpecifications: ["instance", "volume"].map((resourceType) => ({
+            ResourceType: resourceType,
+            Tags: [
+              { Key: DRILL_TAGS.drill, Value: JsonPath.stringAt("$.request.drillId") },
+              { Key: DRILL_TAGS.deadline, Value: JsonPath.stringAt("$.launch.deadline") },
+            ],
+          })),
+        },
+        iamResources: ["*"],
+        resultSelector: { "instanceIds.$": "$.Instances[*].InstanceId" },
+        resultPath: "$.state.launched",
+      });
+    const launch = launchWith("Launch", this.launchTemplate);
+    // A prune job's instance gets the prune role, the only one that may delete restic packs and indexes.
+    const launchPrune = launchWith("LaunchPrune", this.pruneLaunchTemplate);
+    const launchFor = new Choice(this, "PruneJob?")
+      .when(Condition.stringEquals("$.launch.role", "prune"), launchPrune)
+      .otherwise(launch);
     const awaitReport = send(
       "AwaitReport",
       {
@@ -377,10 +414,12 @@ export class Drills extends Construct {
     const caught = { resultPath: "$.state.failure", errors: ["States.ALL"] };
     prepare.addCatch(finish, caught);
     launch.addCatch(finish, caught);
+    launchPrune.addCatch(finish, caught);
     awaitReport.addCatch(terminate, caught);
     terminate.addCatch(finish, { ...caught, resultPath: "$.state.terminateFailure" });
     finish.addCatch(new Fail(this, "CouldNotJudge", { error: "CouldNotJudge" }), { errors: ["States.ALL"] });
-    const definition = init.next(prepare).next(launch).next(awaitReport).next(terminate).next(finish).next(outcome);
+    launchFor.afterwards().next(awaitReport).next(terminate).next(finish).next(outcome);
+    const definition = init.next(prepare).next(launchFor);
 
     const logs = new LogGroup(this, "StateMachineLogs", {
       retention: RetentionDays.THREE_MONTHS,
@@ -394,6 +433,7 @@ export class Drills extends Construct {
     });
     stateMachine.addToRolePolicy(terminateDrillInstances(this));
     this.instanceRole.grantPassRole(stateMachine.role);
+    this.pruneRole.grantPassRole(stateMachine.role);
     stateMachine.addToRolePolicy(
       new PolicyStatement({
         actions: ["ec2:CreateTags"],

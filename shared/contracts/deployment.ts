@@ -34,6 +34,8 @@ export const DeploymentSchema = z.object({
   /** The local stack's drill resources in the emulator (the CDK stack's are its own). */
   drillQueueUrl: z.string().optional(),
   drillLaunchTemplateId: z.string().optional(),
+  /** The launch template of `restic prune` jobs (the prune role's instances). */
+  pruneLaunchTemplateId: z.string().optional(),
   drillSubnetId: z.string().optional(),
 });
 export type Deployment = z.infer<typeof DeploymentSchema>;

@@ -33,6 +33,18 @@ export const ResticDrillSchema = z.object({
   subset: z.object({ k: z.number().int().positive(), n: z.number().int().positive() }),
 });
 
+/**
+ * The maintenance job: `restic prune` of a repository whose snapshots retention forgot, then `restic check`.
+ * Its instance runs with the prune role, the only identity that may delete restic's data/ and index/ files.
+ */
+export const ResticPruneSchema = z.object({
+  kind: z.literal("restic-prune"),
+  repositoryName: z.string(),
+  repository: z.string(),
+  environment: z.record(z.string(), z.string()),
+  password: z.string(),
+});
+
 export const AgentConfigSchema = z.object({
   format: z.literal("restorable.drill/v1"),
   drillId: z.string(),
@@ -43,11 +55,12 @@ export const AgentConfigSchema = z.object({
   heartbeatSeconds: z.number().int().positive(),
   /** The instance shuts itself down at this time whatever happens (terminate-on-shutdown). */
   deadline: z.iso.datetime({ offset: true }),
-  drill: z.discriminatedUnion("kind", [DumpSetDrillSchema, ResticDrillSchema]),
+  drill: z.discriminatedUnion("kind", [DumpSetDrillSchema, ResticDrillSchema, ResticPruneSchema]),
 });
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 export type DumpSetDrill = z.infer<typeof DumpSetDrillSchema>;
 export type ResticDrill = z.infer<typeof ResticDrillSchema>;
+export type ResticPrune = z.infer<typeof ResticPruneSchema>;
 
 /** The user-data line that tells the instance (and the local stack's hypervisor) where its config is. */
 export const CONFIG_URL_LINE = "RESTORABLE_DRILL_CONFIG_URL=";

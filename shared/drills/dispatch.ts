@@ -1,13 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { CronExpressionParser } from "cron-parser";
 import type { Log } from "../log";
+import type { RepositoryStore } from "../restic/ports";
 import type { DrillPlan } from "./plan";
 import type { DrillStore } from "./ports";
 import type { DrillRequest } from "./prepare";
-import { makeDrillId } from "./record";
+import { makeDrillId, pruneSource } from "./record";
 
 export interface DispatchDependencies {
   drills: Pick<DrillStore, "listPlans" | "claimDue">;
+  repositories: Pick<RepositoryStore, "list" | "claimPrune">;
   /** Starts the state machine with the request as input (named after the drill). */
   start(request: DrillRequest): Promise<void>;
   log: Log;
@@ -35,6 +37,32 @@ export async function dispatchDueDrills(deps: DispatchDependencies): Promise<str
     };
     await deps.start(request);
     deps.log.info("started a scheduled restore drill", { source, drillId: request.drillId, due: due.toISOString() });
+    started.push(request.drillId);
+  }
+  started.push(...(await dispatchWantedPrunes(deps, now)));
+  return started;
+}
+
+/**
+ * Starts `restic prune` for each repository in which retention forgot snapshots since its last prune was
+ * started, once per request (claimPrune is a conditional write).
+ */
+async function dispatchWantedPrunes(deps: DispatchDependencies, now: Date): Promise<string[]> {
+  const started: string[] = [];
+  for (const repository of await deps.repositories.list()) {
+    const prune = repository.prune;
+    if (!prune?.requestedAt || (prune.startedAt && prune.startedAt >= prune.requestedAt)) continue;
+    if (!(await deps.repositories.claimPrune(repository.name, now))) continue;
+    const request: DrillRequest = {
+      drillId: makeDrillId(now, randomBytes(4).toString("hex")),
+      source: pruneSource(repository.name),
+      backupId: null,
+      trigger: "schedule",
+      job: "prune",
+      repository: repository.name,
+    };
+    await deps.start(request);
+    deps.log.info("started restic prune", { repository: repository.name, drillId: request.drillId });
     started.push(request.drillId);
   }
   return started;

@@ -3,11 +3,19 @@ import { isMissingObject } from "../aws/s3-errors";
 import type { AlertStore } from "../catalog/alerts";
 import type { CatalogStore } from "../catalog/store";
 import { InvalidInputError } from "../errors";
+import type { RepositoryStore } from "../restic/ports";
 import { parseJsonWith } from "../validation";
 import { drillKeys } from "./layout";
 import { DEFAULT_DRILL_PLAN } from "./plan";
 import type { DrillStore } from "./ports";
-import { type AgentReport, AgentReportSchema, type CheckResult, type DrillRecord, type TableCount } from "./record";
+import {
+  type AgentReport,
+  AgentReportSchema,
+  type CheckResult,
+  type DrillRecord,
+  prunedRepository,
+  type TableCount,
+} from "./record";
 
 /** How the state machine got to its last step: the agent's report, or what stopped it. */
 export interface FinishInput {
@@ -24,6 +32,8 @@ export interface FinishDependencies {
   catalog: Pick<CatalogStore, "getBackup" | "recordDrill">;
   drills: Pick<DrillStore, "get" | "update" | "newestPassed" | "getPlan">;
   alerts: Pick<AlertStore, "raiseOnce">;
+  /** A prune job's result is kept with its repository. */
+  repositories: Pick<RepositoryStore, "recordPrune">;
   now: () => Date;
 }
 
@@ -47,6 +57,15 @@ export async function finishDrill(input: FinishInput, deps: FinishDependencies):
         ? { backupId: finished.backupId, drillId: finished.id, at, rtoSeconds: finished.phases.total }
         : null,
     );
+  }
+  const pruned = finished.kind === "prune" ? prunedRepository(finished.source) : undefined;
+  if (pruned && record.status === "RUNNING" && finished.status !== "RUNNING") {
+    await deps.repositories.recordPrune(pruned, {
+      drillId: finished.id,
+      status: finished.status,
+      at: finished.finishedAt ?? deps.now().toISOString(),
+      reason: finished.reason,
+    });
   }
   if (finished.status !== "PASSED") await alert(finished, deps);
   return finished;
@@ -205,7 +224,7 @@ async function alert(drill: DrillRecord, deps: FinishDependencies): Promise<void
     {
       kind: "drill-failed",
       subject: drill.source,
-      message: `restore drill ${drill.id} of ${drill.source}${drill.backupId ? ` (backup ${drill.backupId})` : ""} ${drill.status}: ${drill.reason ?? "no reason recorded"}; restorable drill show ${drill.id}`,
+      message: `${drill.kind === "prune" ? `restic prune ${drill.id} of repository ${prunedRepository(drill.source)}` : `restore drill ${drill.id} of ${drill.source}`}${drill.backupId ? ` (backup ${drill.backupId})` : ""} ${drill.status}: ${drill.reason ?? "no reason recorded"}; restorable drill show ${drill.id}`,
       details: { drillId: drill.id, status: drill.status, backupId: drill.backupId, reason: drill.reason },
     },
     deps.now(),

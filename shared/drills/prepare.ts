@@ -22,8 +22,11 @@ export const DrillRequestSchema = z.object({
   /** A given backup (`drill run --backup`); otherwise the plan's selection picks one. */
   backupId: z.string().nullable().default(null),
   trigger: z.enum(["schedule", "manual"]),
+  /** "prune": the maintenance job that runs `restic prune` on `repository` (source: prune:<repository>). */
+  job: z.enum(["drill", "prune"]).default("drill"),
+  repository: z.string().nullable().default(null),
 });
-export type DrillRequest = z.infer<typeof DrillRequestSchema>;
+export type DrillRequest = z.input<typeof DrillRequestSchema>;
 
 /** What the launch step needs, returned to the state machine. */
 export interface LaunchParameters {
@@ -35,6 +38,8 @@ export interface LaunchParameters {
   deadline: string;
   heartbeatSeconds: number;
   timeoutSeconds: number;
+  /** Which instance runs it: "prune" launches with the prune role, anything else with the drill role. */
+  role: "drill" | "prune";
 }
 
 export class DrillCannotStartError extends RestorableError {}
@@ -64,10 +69,11 @@ export interface PrepareDependencies {
  * that cannot start (no backup to drill) is recorded ERROR here and thrown, so the state machine ends it.
  */
 export async function prepareDrill(
-  request: DrillRequest,
+  input: DrillRequest,
   executionArn: string | null,
   deps: PrepareDependencies,
 ): Promise<LaunchParameters> {
+  const request = DrillRequestSchema.parse(input);
   const stored = await deps.drills.getPlan(request.source);
   const plan = stored?.plan ?? DEFAULT_DRILL_PLAN;
   const startedAt = deps.now();
@@ -97,9 +103,15 @@ export async function prepareDrill(
     if (error.name !== "ConditionalCheckFailedException") throw error;
   });
   try {
-    const backup = await chooseBackup(request, plan, deps);
-    await deps.drills.update(request.drillId, { backupId: backup.id, kind: backup.kind });
-    const config = await agentConfig(request.drillId, backup, plan, deadline, deps);
+    let config: AgentConfig;
+    if (request.job === "prune") {
+      await deps.drills.update(request.drillId, { kind: "prune" });
+      config = await pruneConfig(request.drillId, request.source, request.repository, plan, deadline, deps);
+    } else {
+      const backup = await chooseBackup(request, plan, deps);
+      await deps.drills.update(request.drillId, { backupId: backup.id, kind: backup.kind });
+      config = await agentConfig(request.drillId, backup, plan, deadline, deps);
+    }
     const keys = drillKeys(request.drillId);
     await deps.s3.send(
       new PutObjectCommand({
@@ -118,6 +130,7 @@ export async function prepareDrill(
       deadline: deadline.toISOString(),
       heartbeatSeconds: plan.timeouts.heartbeatSeconds,
       timeoutSeconds: plan.timeouts.drillMinutes * 60,
+      role: request.job === "prune" ? "prune" : "drill",
     };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
@@ -128,7 +141,11 @@ export async function prepareDrill(
   }
 }
 
-async function chooseBackup(request: DrillRequest, plan: DrillPlan, deps: PrepareDependencies): Promise<BackupEntry> {
+async function chooseBackup(
+  request: z.infer<typeof DrillRequestSchema>,
+  plan: DrillPlan,
+  deps: PrepareDependencies,
+): Promise<BackupEntry> {
   if (request.backupId) {
     const backup = await findBackup(request.backupId, { catalog: deps.catalog, repositories: deps.repositories });
     if (backup.status !== "COMPLETE") {
@@ -169,6 +186,43 @@ async function agentConfig(
     heartbeatSeconds: plan.timeouts.heartbeatSeconds,
     deadline: deadline.toISOString(),
     drill,
+  });
+}
+
+async function pruneConfig(
+  drillId: string,
+  source: string,
+  name: string | null,
+  plan: DrillPlan,
+  deadline: Date,
+  deps: PrepareDependencies,
+): Promise<AgentConfig> {
+  const repository = name ? await deps.repositories.get(name) : undefined;
+  const password = repository ? await deps.passwords.get(repository) : undefined;
+  if (!repository || password === undefined) {
+    throw new DrillCannotStartError("no-password", `no password for restic repository ${name ?? "(none named)"}`);
+  }
+  const keys = drillKeys(drillId);
+  return AgentConfigSchema.parse({
+    format: "restorable.drill/v1",
+    drillId,
+    source,
+    reportUrl: await presignPut(deps.s3, deps.bucket, keys.report, plan),
+    heartbeatUrl: await presignPut(deps.s3, deps.bucket, keys.heartbeat, plan),
+    heartbeatSeconds: plan.timeouts.heartbeatSeconds,
+    deadline: deadline.toISOString(),
+    drill: {
+      kind: "restic-prune",
+      repositoryName: repository.name,
+      repository: resticRepositoryUrl({
+        bucket: deps.bucket,
+        repository: repository.name,
+        region: deps.region,
+        ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
+      }),
+      environment: { AWS_DEFAULT_REGION: deps.region },
+      password,
+    },
   });
 }
 

@@ -59,7 +59,8 @@ export const DrillRecordSchema = z.object({
   id: z.string(),
   source: z.string(),
   backupId: z.string().nullable(),
-  kind: z.enum(["dumpset", "restic"]).nullable(),
+  /** What was drilled; "prune" for the maintenance job that runs `restic prune` on a repository. */
+  kind: z.enum(["dumpset", "restic", "prune"]).nullable(),
   status: DrillStatusSchema,
   /** Why it FAILED or ERRORed: the failing check, or what stopped the drill. */
   reason: z.string().nullable(),
@@ -81,6 +82,15 @@ export const DrillRecordSchema = z.object({
 export type DrillRecord = z.infer<typeof DrillRecordSchema>;
 
 /** A drill id sorts by time: `d-20261203T020000Z-<8 hex>`. */
+/** The drill records of a repository's prune jobs are filed under this source. */
+export function pruneSource(repository: string): string {
+  return `prune:${repository}`;
+}
+
+export function prunedRepository(source: string): string | undefined {
+  return /^prune:(.+)$/.exec(source)?.[1];
+}
+
 export function makeDrillId(at: Date, random: string): string {
   const stamp = at
     .toISOString()

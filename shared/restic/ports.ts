@@ -1,4 +1,4 @@
-import type { RepositoryHealth, ResticRepository, VerificationState } from "./repository";
+import type { PruneState, RepositoryHealth, ResticRepository, VerificationState } from "./repository";
 
 /** The registered repositories as the indexer and retention read them (a cached DynamoDB store in Lambda). */
 export interface RepositoryRegistry {
@@ -20,4 +20,12 @@ export interface RepositoryStore extends RepositoryRegistry {
   setHealth(name: string, health: RepositoryHealth): Promise<void>;
   /** Stores a verification run's state if no other run stored one since `previousRuns` was read. */
   setVerification(name: string, previousRuns: number | null, next: VerificationState): Promise<boolean>;
+  /** Retention forgot snapshots in it: a prune is wanted. */
+  requestPrune(name: string, at: Date): Promise<void>;
+  /**
+   * Marks a prune started if one is wanted and none was started since it was (`force`: whatever was asked),
+   * false otherwise, so two dispatchers never start two prunes for one request.
+   */
+  claimPrune(name: string, at: Date, options?: { force?: boolean }): Promise<boolean>;
+  recordPrune(name: string, last: NonNullable<PruneState["last"]>): Promise<void>;
 }

@@ -41,6 +41,24 @@ export const VerificationStateSchema = z.object({
 });
 export type VerificationState = z.infer<typeof VerificationStateSchema>;
 
+/**
+ * `restic prune` of a repository, run by the drill runner as a maintenance job: requested whenever retention
+ * forgets snapshots in it, started once per request (claimed with a conditional write), its last result kept.
+ */
+export const PruneStateSchema = z.object({
+  requestedAt: z.iso.datetime({ offset: true }).nullable(),
+  startedAt: z.iso.datetime({ offset: true }).nullable(),
+  last: z
+    .object({
+      drillId: z.string(),
+      status: z.enum(["PASSED", "FAILED", "ERROR"]),
+      at: z.iso.datetime({ offset: true }),
+      reason: z.string().nullable(),
+    })
+    .nullable(),
+});
+export type PruneState = z.infer<typeof PruneStateSchema>;
+
 export const ResticRepositorySchema = z.object({
   name: RepositoryNameSchema,
   /** Secrets Manager secret holding the repository password (see resticSecretName). */
@@ -51,6 +69,8 @@ export const ResticRepositorySchema = z.object({
   createdAt: z.iso.datetime({ offset: true }),
   health: RepositoryHealthSchema.nullable(),
   verification: VerificationStateSchema.nullable(),
+  /** Kept beside the repository in the catalog (see PruneStateSchema); absent until retention first forgets. */
+  prune: PruneStateSchema.nullish(),
 });
 export type ResticRepository = z.infer<typeof ResticRepositorySchema>;
 

@@ -9,7 +9,7 @@ import { describeError } from "../errors";
 import type { Log } from "../log";
 import { forgetSnapshots, RepositoryLockedError } from "../restic/forget";
 import type { MasterKeyCache } from "../restic/key-cache";
-import type { PasswordSource, RepositoryRegistry } from "../restic/ports";
+import type { PasswordSource, RepositoryStore } from "../restic/ports";
 import { repositoryKeyFiles } from "../restic/s3-repository";
 import type { GroupBy, RetentionPolicy } from "./policy";
 import type { RetentionStore } from "./ports";
@@ -22,7 +22,7 @@ export interface RetentionDependencies {
   catalog: CatalogStore;
   retention: Pick<RetentionStore, "getSettings" | "lastPlan" | "recordPlan">;
   alerts: Pick<AlertStore, "raise">;
-  repositories: Pick<RepositoryRegistry, "get">;
+  repositories: Pick<RepositoryStore, "get" | "requestPrune">;
   passwords: PasswordSource;
   keys: MasterKeyCache;
   /** The newest backup of a source whose restore drill passed; no drills yet means none. */
@@ -231,6 +231,8 @@ async function forgetResticSnapshots(
         );
         stored.outcome.removed.push(id);
       }
+      // Forget leaves the snapshots' data in the repository: the drill runner's prune job removes it.
+      if (forgotten.length > 0) await deps.repositories.requestPrune(name, deps.now());
     } catch (error) {
       postpone(describeError(error));
       const log = error instanceof RepositoryLockedError ? deps.log.warn : deps.log.error;

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -9,7 +10,7 @@ import type { DumpSetEntry } from "../../shared/catalog/entry";
 import type { DrillRecord } from "../../shared/drills/record";
 import { SetWriter } from "../support/dumpsets";
 import { postgresAt } from "../support/postgres";
-import { makeResticFixture, type ResticAccess } from "../support/restic";
+import { makeResticFixture, type ResticAccess, restic, resticJson } from "../support/restic";
 import { writeSeedBackup } from "../support/seed-backup";
 import { startTestStack, type TestStack } from "../support/stack";
 
@@ -325,3 +326,108 @@ describe("a restore drill of a restic snapshot", () => {
     expect((await runDrill(source, snapshotId)).status).toBe("PASSED");
   }, 300_000);
 });
+
+describe("restic prune, the drill runner's maintenance job", () => {
+  it("prunes a repository after retention forgets its snapshots: it shrinks, and restic check passes", async () => {
+    const passwordFile = path.join(tmpdir(), `restorable-prune-password-${Date.now()}`);
+    await writeFile(passwordFile, "prune password\n");
+    const added = await stack.cli(["restic", "add-repo", "pruned-ws", "--password-file", passwordFile, "--json"]);
+    expect(added.code, added.stderr).toBe(0);
+    const access: ResticAccess = {
+      repository: JSON.parse(added.stdout).url,
+      password: "prune password",
+      env: { AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x", AWS_DEFAULT_REGION: "us-east-1" },
+    };
+    const fixture = await makeResticFixture({ ...access, backups: [] });
+    // Each snapshot holds 1 MiB of its own random bytes: what forget leaves behind and prune removes.
+    for (let day = 1; day <= 4; day++) {
+      await writeFile(path.join(fixture.sourceDirectory, "blob.bin"), randomBytes(1024 * 1024));
+      await fixture.backup({ host: "ws9", time: `2025-01-0${day} 03:04:05` });
+    }
+    await stack.pump.drain();
+    const source = (await stack.catalog.getBackup(fixture.snapshotIds[0] as string))?.source as string;
+    const dataBytes = () => currentBytes("restic/pruned-ws/data/");
+    const before = await dataBytes();
+
+    // Nothing forgotten yet: the dispatcher starts no prune.
+    await stack.runScheduled("drillDispatcher");
+    expect(await pruneJobs("pruned-ws")).toEqual([]);
+
+    const policy = await stack.cli([
+      "retention",
+      "set-policy",
+      "--source",
+      source,
+      "--keep-last",
+      "1",
+      "--floor-keep-newest",
+      "1",
+      "--floor-max-removal-percent",
+      "100",
+      "--floor-protect-hours",
+      "0",
+    ]);
+    expect(policy.code, policy.stderr).toBe(0);
+    const applied = await stack.cli(["retention", "apply", "--source", source, "--json"]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(JSON.parse(applied.stdout).applied[0].outcome.removed).toHaveLength(3);
+    // forget removed only the snapshot files: the data is all still there.
+    expect(await dataBytes()).toBe(before);
+
+    await stack.runScheduled("drillDispatcher");
+    const [job] = await waitForPruneJobs("pruned-ws", 1);
+    expect(job?.status, job?.reason ?? "").toBe("PASSED");
+    expect(job?.kind).toBe("prune");
+    expect(job?.checks.map((check) => [check.name, check.passed])).toEqual([
+      ["restic-prune", true],
+      ["restic-check", true],
+    ]);
+    const after = await dataBytes();
+    expect(after).toBeLessThan(before - 2.5 * 1024 * 1024);
+    // What prune left is whole, by restic's own check, and the kept snapshot restores.
+    await restic(["check", "--read-data"], access);
+    expect((await resticJson<{ id: string }[]>(["snapshots", "--json"], access)).map((s) => s.id)).toEqual([
+      fixture.snapshotIds[3],
+    ]);
+    expect((await fullCatalog().repositories.get("pruned-ws"))?.prune?.last).toMatchObject({
+      drillId: job?.id,
+      status: "PASSED",
+    });
+    // One prune per forget: the next dispatcher run starts none.
+    await stack.runScheduled("drillDispatcher");
+    expect(await pruneJobs("pruned-ws")).toHaveLength(1);
+    // No identity but the prune instances' may delete a pack; the drill's instance is gone.
+    expect(await drillInstancesLeftRunning()).toEqual([]);
+    await fixture.cleanup();
+  }, 300_000);
+});
+
+const fullCatalog = () => openCatalog(stack.dynamo, stack.deployment.table);
+
+async function pruneJobs(repository: string): Promise<DrillRecord[]> {
+  return fullCatalog().drills.listBySource(`prune:${repository}`);
+}
+
+async function waitForPruneJobs(repository: string, count: number): Promise<DrillRecord[]> {
+  const deadline = Date.now() + 240_000;
+  for (;;) {
+    const jobs = await pruneJobs(repository);
+    if (jobs.length >= count && jobs.every((job) => job.status !== "RUNNING")) return jobs;
+    if (Date.now() > deadline) throw new Error(`prune jobs of ${repository}: ${JSON.stringify(jobs)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Bytes of the current objects under a prefix (what a repository holds now). */
+async function currentBytes(prefix: string): Promise<number> {
+  let total = 0;
+  let token: string | undefined;
+  do {
+    const page = await stack.s3.send(
+      new ListObjectsV2Command({ Bucket: stack.deployment.bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) total += object.Size ?? 0;
+    token = page.NextContinuationToken;
+  } while (token);
+  return total;
+}

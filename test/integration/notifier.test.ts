@@ -303,6 +303,7 @@ async function failedDrill(): Promise<DrillRecord> {
       catalog: stack.catalog,
       drills: catalog.drills,
       alerts: catalog.alerts,
+      repositories: catalog.repositories,
       now,
     },
   );

@@ -2,8 +2,28 @@ import { describe, expect, it } from "vitest";
 import { dispatchDueDrills, dueAt } from "../../shared/drills/dispatch";
 import { DrillPlanSchema } from "../../shared/drills/plan";
 import type { StoredPlan } from "../../shared/drills/ports";
+import type { DrillRequest } from "../../shared/drills/prepare";
 import { selectBackup } from "../../shared/drills/select";
 import { silentLog } from "../../shared/log";
+import type { PruneState, ResticRepository } from "../../shared/restic/repository";
+
+/** Repositories with DynamoDB's guarantee for claimPrune: the check and the write are one step. */
+function repositories(prunes: Record<string, PruneState | null> = {}) {
+  const state = new Map(Object.entries(prunes));
+  return {
+    list: async () => [...state.entries()].map(([name, prune]) => ({ name, prune }) as unknown as ResticRepository),
+    claimPrune: async (name: string, at: Date) => {
+      const prune = state.get(name);
+      if (!prune?.requestedAt || (prune.startedAt && prune.startedAt >= prune.requestedAt)) return false;
+      state.set(name, { ...prune, startedAt: at.toISOString() });
+      return true;
+    },
+    request: (name: string, at: string) => {
+      const prune = state.get(name) ?? { requestedAt: null, startedAt: null, last: null };
+      state.set(name, { ...prune, requestedAt: at });
+    },
+  };
+}
 
 const monthly = DrillPlanSchema.parse({
   schedule: { cron: "0 2 1 * *", timeZone: "Europe/Berlin", startWindowHours: 4 },
@@ -31,6 +51,7 @@ describe("when a scheduled drill is due", () => {
           return true;
         },
       },
+      repositories: repositories(),
       start: async (request: { source: string }) => void started.push(request.source),
       log: silentLog,
       now: () => new Date("2027-01-01T01:10:00Z"),
@@ -38,6 +59,33 @@ describe("when a scheduled drill is due", () => {
     await Promise.all([dispatchDueDrills(deps), dispatchDueDrills(deps)]);
     await dispatchDueDrills(deps);
     expect(started).toEqual(["db"]);
+  });
+
+  it("starts restic prune once for each repository whose snapshots retention forgot since its last prune", async () => {
+    const store = repositories({
+      workspaces: { requestedAt: "2027-01-01T00:00:00.000Z", startedAt: null, last: null },
+      pruned: { requestedAt: "2026-12-01T00:00:00.000Z", startedAt: "2026-12-01T00:05:00.000Z", last: null },
+      untouched: null,
+    });
+    const started: DrillRequest[] = [];
+    let now = new Date("2027-01-01T01:10:00Z");
+    const deps = {
+      drills: { listPlans: async () => [], claimDue: async () => false },
+      repositories: store,
+      start: async (request: DrillRequest) => void started.push(request),
+      log: silentLog,
+      now: () => now,
+    };
+    await Promise.all([dispatchDueDrills(deps), dispatchDueDrills(deps)]);
+    await dispatchDueDrills(deps);
+    expect(started.map(({ source, job, repository }) => ({ source, job, repository }))).toEqual([
+      { source: "prune:workspaces", job: "prune", repository: "workspaces" },
+    ]);
+    // Retention forgets again: the next run prunes again.
+    store.request("workspaces", "2027-01-01T02:00:00.000Z");
+    now = new Date("2027-01-01T02:05:00Z");
+    await dispatchDueDrills(deps);
+    expect(started).toHaveLength(2);
   });
 
   it("refuses a cron expression it cannot read, naming it", () => {

@@ -375,7 +375,8 @@ describe("restore drills", () => {
     template.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(15 minutes)" });
   });
 
-  it("gives drill instances a role that reads restic repositories only: no set, no secret, no write", () => {
+  /** The statements of the EC2 instance role whose description matches. */
+  const instanceRoleStatements = (description: RegExp): Statement[] => {
     const roles = template.findResources("AWS::IAM::Role", {
       Properties: {
         AssumeRolePolicyDocument: Match.objectLike({
@@ -383,15 +384,39 @@ describe("restore drills", () => {
         }),
       },
     });
-    const [roleId] = Object.keys(roles);
-    if (!roleId) throw new Error("no instance role");
-    const statements = Object.values(
+    const roleId = Object.keys(roles).find((id) => description.test(roles[id]?.Properties.Description ?? ""));
+    if (!roleId) throw new Error(`no instance role ${description}`);
+    return Object.values(
       template.findResources("AWS::IAM::Policy", { Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) } }),
     ).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+  };
+
+  it("gives drill instances a role that reads restic repositories only: no set, no secret, no write", () => {
+    const statements = instanceRoleStatements(/^Restore-drill instances/);
     const text = JSON.stringify(statements);
     expect(text).not.toMatch(/\/sets\//);
     expect(actionsOf(statements).filter((action) => /secretsmanager|Put|Delete/.test(action))).toEqual([]);
     expect(text).toMatch(/\/restic\/\*/);
+  });
+
+  it("lets only restic prune instances delete restic packs and indexes, and nothing else of restic", () => {
+    const statements = instanceRoleStatements(/^restic prune instances/);
+    const deletes = statements.filter((statement) => actionsOf([statement]).includes("s3:DeleteObject"));
+    expect(deletes).toHaveLength(1);
+    const resources = JSON.stringify(deletes[0]?.Resource);
+    for (const folder of ["data", "index", "locks"]) expect(resources).toContain(`/restic/*/${folder}/*`);
+    expect(resources).not.toMatch(/snapshots|keys|config|\/sets\//);
+    expect(JSON.stringify(statements)).not.toMatch(/\/sets\/|secretsmanager/);
+    // No other role of the stack may delete a pack or an index.
+    const others = Object.values(template.findResources("AWS::IAM::Policy"))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+      .filter((statement) => !statements.includes(statement))
+      .filter((statement) => actionsOf([statement]).some((action) => /^s3:(DeleteObject|\*)/.test(action)));
+    expect(JSON.stringify(others.map((statement) => statement.Resource))).not.toMatch(/\/data\/|\/index\/|restic\/\*"/);
+    // The state machine launches prune jobs from their own template, and may pass the prune role.
+    const definition = JSON.stringify(template.findResources("AWS::StepFunctions::StateMachine"));
+    expect(definition).toContain("LaunchPrune");
+    expect(definition).toContain("PruneJob?");
   });
 
   it("lets the state machine terminate only instances tagged as drills", () => {

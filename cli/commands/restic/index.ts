@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerResticAddRepo } from "./add-repo";
 import { registerResticListRepos } from "./list-repos";
+import { registerResticPrune } from "./prune";
 import { registerResticReindex } from "./reindex";
 import { registerResticSetPassword } from "./set-password";
 import { registerResticVerify } from "./verify";
@@ -14,4 +15,5 @@ export function registerResticCommands(program: Command): void {
   registerResticReindex(restic);
   registerResticListRepos(restic);
   registerResticVerify(restic);
+  registerResticPrune(restic);
 }

@@ -3,6 +3,8 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@
 import * as z from "zod";
 import type { RepositoryStore } from "../../restic/ports";
 import {
+  type PruneState,
+  PruneStateSchema,
   type RepositoryHealth,
   type ResticRepository,
   ResticRepositorySchema,
@@ -12,7 +14,26 @@ import { parseWith } from "../../validation";
 import { listingOf } from "./listing";
 
 const key = (name: string) => ({ pk: `REPOSITORY#${name}`, sk: "#REPOSITORY" });
-const ItemSchema = z.object({ repository: ResticRepositorySchema });
+/** The prune state lives beside the repository map, so that it can be set without the map's other fields. */
+const ItemSchema = z.object({
+  repository: ResticRepositorySchema,
+  pruneRequestedAt: PruneStateSchema.shape.requestedAt.optional(),
+  pruneStartedAt: PruneStateSchema.shape.startedAt.optional(),
+  lastPrune: PruneStateSchema.shape.last.optional(),
+});
+
+function toRepository(item: Record<string, unknown>): ResticRepository {
+  const parsed = parseWith(ItemSchema, item, "repository item");
+  const prune: PruneState = {
+    requestedAt: parsed.pruneRequestedAt ?? null,
+    startedAt: parsed.pruneStartedAt ?? null,
+    last: parsed.lastPrune ?? null,
+  };
+  return { ...parsed.repository, prune: prune.requestedAt || prune.startedAt || prune.last ? prune : null };
+}
+
+const isConditionalFailure = (error: unknown) =>
+  error instanceof Error && error.name === "ConditionalCheckFailedException";
 
 /**
  * Registered restic repositories, in the catalog table: pk REPOSITORY#<name>, listed through the
@@ -37,7 +58,12 @@ export class DynamoRepositoryStore implements RepositoryStore {
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key(repository.name), gsi2pk: "REPOSITORIES", gsi2sk: repository.name, repository },
+          Item: {
+            ...key(repository.name),
+            gsi2pk: "REPOSITORIES",
+            gsi2sk: repository.name,
+            repository: { ...repository, prune: undefined },
+          },
           ConditionExpression: "attribute_not_exists(pk)",
         }),
       );
@@ -63,12 +89,12 @@ export class DynamoRepositoryStore implements RepositoryStore {
     const result = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: key(name), ConsistentRead: true }),
     );
-    return result.Item ? parseWith(ItemSchema, result.Item, "repository item").repository : undefined;
+    return result.Item ? toRepository(result.Item) : undefined;
   }
 
   async list(): Promise<ResticRepository[]> {
     const items = await listingOf(this.documents, this.tableName, "REPOSITORIES");
-    return items.map((item) => parseWith(ItemSchema, item, "repository item").repository);
+    return items.map(toRepository);
   }
 
   /** Records the repository's health only when it changes, so `since` says when it became so. */
@@ -118,5 +144,51 @@ export class DynamoRepositoryStore implements RepositoryStore {
       if (error instanceof Error && error.name === "ConditionalCheckFailedException") return false;
       throw error;
     }
+  }
+
+  async requestPrune(name: string, at: Date): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(name),
+        UpdateExpression: "SET pruneRequestedAt = :at",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":at": at.toISOString() },
+      }),
+    );
+  }
+
+  async claimPrune(name: string, at: Date, options: { force?: boolean } = {}): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(name),
+          UpdateExpression: options.force
+            ? "SET pruneStartedAt = :at, pruneRequestedAt = if_not_exists(pruneRequestedAt, :at)"
+            : "SET pruneStartedAt = :at",
+          ConditionExpression: options.force
+            ? "attribute_exists(pk)"
+            : "attribute_exists(pruneRequestedAt) AND (attribute_not_exists(pruneStartedAt) OR pruneStartedAt < pruneRequestedAt)",
+          ExpressionAttributeValues: { ":at": at.toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async recordPrune(name: string, last: NonNullable<PruneState["last"]>): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(name),
+        UpdateExpression: "SET lastPrune = :last",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":last": last },
+      }),
+    );
   }
 }
