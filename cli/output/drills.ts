@@ -1,4 +1,4 @@
-import type { DrillRecord } from "../../shared/drills/record";
+import { type DrillRecord, prunedRepository } from "../../shared/drills/record";
 import { bytes, printFields, printTable, shortTime } from "./format";
 
 export function printDrills(drills: DrillRecord[]): void {
@@ -13,7 +13,8 @@ export function printDrills(drills: DrillRecord[]): void {
       drill.source,
       drill.backupId ?? "-",
       drill.status,
-      drill.phases.total === null ? "-" : `${drill.phases.total}s`,
+      // A prune job's duration is no recovery time.
+      drill.phases.total === null || drill.kind === "prune" ? "-" : `${drill.phases.total}s`,
       drill.reason ?? "",
     ]),
   );
@@ -21,6 +22,22 @@ export function printDrills(drills: DrillRecord[]): void {
 
 export function printDrill(drill: DrillRecord): void {
   const phase = (value: number | null) => (value === null ? "-" : `${value} s`);
+  if (drill.kind === "prune") {
+    printFields([
+      ["job", `restic prune of repository ${prunedRepository(drill.source) ?? drill.source}`],
+      ["drill", drill.id],
+      ["status", drill.status + (drill.reason ? ` (${drill.reason})` : "")],
+      ["started", shortTime(drill.startedAt)],
+      ["finished", drill.finishedAt ? shortTime(drill.finishedAt) : "-"],
+      ["instance", drill.instanceId ?? "-"],
+      [
+        "took",
+        `${phase(drill.phases.total)} (launch ${phase(drill.phases.launch)}, prune ${phase(drill.phases.restore)}, check ${phase(drill.phases.verify)})`,
+      ],
+    ]);
+    printChecks(drill);
+    return;
+  }
   printFields([
     ["drill", drill.id],
     ["source", drill.source],
@@ -38,11 +55,14 @@ export function printDrill(drill: DrillRecord): void {
       ? ([["restic check", `read-data subset ${drill.resticSubset.k}/${drill.resticSubset.n}`]] as [string, string][])
       : []),
   ]);
-  if (drill.checks.length > 0) {
-    console.log("");
-    printTable(
-      ["CHECK", "RESULT", "DETAIL"],
-      drill.checks.map((check) => [check.name, check.passed ? "passed" : "FAILED", check.detail]),
-    );
-  }
+  printChecks(drill);
+}
+
+function printChecks(drill: DrillRecord): void {
+  if (drill.checks.length === 0) return;
+  console.log("");
+  printTable(
+    ["CHECK", "RESULT", "DETAIL"],
+    drill.checks.map((check) => [check.name, check.passed ? "passed" : "FAILED", check.detail]),
+  );
 }

@@ -396,6 +396,17 @@ describe("restic prune, the drill runner's maintenance job", () => {
     // One prune per forget: the next dispatcher run starts none.
     await stack.runScheduled("drillDispatcher");
     expect(await pruneJobs("pruned-ws")).toHaveLength(1);
+    const shown = await stack.cli(["drill", "show", job?.id as string]);
+    expect(shown.stdout).toMatch(/^job\s+restic prune of repository pruned-ws$/m);
+    expect(shown.stdout).toMatch(/^restic-prune\s+passed\s/m);
+
+    // An operator may prune now; a repository that is not registered is named, with what to do.
+    const manual = await stack.cli(["restic", "prune", "pruned-ws", "--wait", "--json"]);
+    expect(manual.code, manual.stderr).toBe(0);
+    expect(JSON.parse(manual.stdout)).toMatchObject({ kind: "prune", status: "PASSED", trigger: "manual" });
+    const unknown = await stack.cli(["restic", "prune", "no-such-repo"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("no restic repository named no-such-repo: add it with restorable restic add-repo");
     // No identity but the prune instances' may delete a pack; the drill's instance is gone.
     expect(await drillInstancesLeftRunning()).toEqual([]);
     await fixture.cleanup();
