@@ -36,30 +36,21 @@ export async function runResticPrune(job: ResticPrune, context: CheckContext): P
   };
   for (const directory of Object.values(directories)) await mkdir(directory, { recursive: true });
   const restic = resticRunner(job, directories, context);
-  await context.timed("restore", async () => {
-    context.log(`restic-prune: restic prune of ${job.repositoryName}`);
-    const result = await restic(["prune"]);
+  /** Runs one restic command as a check: passed on exit 0, with its last lines either way. */
+  const asCheck = async (name: string, args: string[], whenQuiet: string) => {
+    context.log(`${name}: restic ${args.join(" ")} of ${job.repositoryName}`);
+    const result = await restic(args);
     const passed = result.code === 0;
     context.record({
-      name: "restic-prune",
+      name,
       passed,
       detail: passed
-        ? lastLines(result.output, 4) || "nothing to prune"
-        : `restic prune failed (${result.signal ?? `exit ${result.code}`}): ${lastLines(result.output, 8)}`,
+        ? lastLines(result.output, 4) || whenQuiet
+        : `restic ${args[0]} failed (${result.signal ?? `exit ${result.code}`}): ${lastLines(result.output, 8)}`,
     });
-  });
-  await context.timed("verify", async () => {
-    context.log("restic-check: restic check");
-    const result = await restic(["check"]);
-    const passed = result.code === 0;
-    context.record({
-      name: "restic-check",
-      passed,
-      detail: passed
-        ? lastLines(result.output, 1) || "no errors were found"
-        : `restic check failed (${result.signal ?? `exit ${result.code}`}): ${lastLines(result.output, 8)}`,
-    });
-  });
+  };
+  await context.timed("restore", () => asCheck("restic-prune", ["prune"], "nothing to prune"));
+  await context.timed("verify", () => asCheck("restic-check", ["check"], "no errors were found"));
 }
 
 type Restic = (args: string[]) => Promise<RunResult>;

@@ -106,11 +106,17 @@ export async function prepareDrill(
     let config: AgentConfig;
     if (request.job === "prune") {
       await deps.drills.update(request.drillId, { kind: "prune" });
-      config = await pruneConfig(request.drillId, request.source, request.repository, plan, deadline, deps);
+      const access = await resticAccess(request.repository, deps);
+      const drill = { kind: "restic-prune" as const, repositoryName: request.repository as string, ...access };
+      config = await agentConfig(request.drillId, request.source, drill, plan, deadline, deps);
     } else {
       const backup = await chooseBackup(request, plan, deps);
       await deps.drills.update(request.drillId, { backupId: backup.id, kind: backup.kind });
-      config = await agentConfig(request.drillId, backup, plan, deadline, deps);
+      const drill =
+        backup.kind === "dumpset"
+          ? await dumpSetDrill(backup, plan, deps)
+          : await resticDrill(request.drillId, backup, plan, deps);
+      config = await agentConfig(request.drillId, backup.source, drill, plan, deadline, deps);
     }
     const keys = drillKeys(request.drillId);
     await deps.s3.send(
@@ -167,41 +173,15 @@ async function chooseBackup(
   return backup;
 }
 
+/** The agent's config around what it drills: where its report and heartbeats go, and its deadline. */
 async function agentConfig(
   drillId: string,
-  backup: BackupEntry,
-  plan: DrillPlan,
-  deadline: Date,
-  deps: PrepareDependencies,
-): Promise<AgentConfig> {
-  const keys = drillKeys(drillId);
-  const drill =
-    backup.kind === "dumpset" ? await dumpSetDrill(backup, plan, deps) : await resticDrill(drillId, backup, plan, deps);
-  return AgentConfigSchema.parse({
-    format: "restorable.drill/v1",
-    drillId,
-    source: backup.source,
-    reportUrl: await presignPut(deps.s3, deps.bucket, keys.report, plan),
-    heartbeatUrl: await presignPut(deps.s3, deps.bucket, keys.heartbeat, plan),
-    heartbeatSeconds: plan.timeouts.heartbeatSeconds,
-    deadline: deadline.toISOString(),
-    drill,
-  });
-}
-
-async function pruneConfig(
-  drillId: string,
   source: string,
-  name: string | null,
+  drill: AgentConfig["drill"],
   plan: DrillPlan,
   deadline: Date,
   deps: PrepareDependencies,
 ): Promise<AgentConfig> {
-  const repository = name ? await deps.repositories.get(name) : undefined;
-  const password = repository ? await deps.passwords.get(repository) : undefined;
-  if (!repository || password === undefined) {
-    throw new DrillCannotStartError("no-password", `no password for restic repository ${name ?? "(none named)"}`);
-  }
   const keys = drillKeys(drillId);
   return AgentConfigSchema.parse({
     format: "restorable.drill/v1",
@@ -211,19 +191,27 @@ async function pruneConfig(
     heartbeatUrl: await presignPut(deps.s3, deps.bucket, keys.heartbeat, plan),
     heartbeatSeconds: plan.timeouts.heartbeatSeconds,
     deadline: deadline.toISOString(),
-    drill: {
-      kind: "restic-prune",
-      repositoryName: repository.name,
-      repository: resticRepositoryUrl({
-        bucket: deps.bucket,
-        repository: repository.name,
-        region: deps.region,
-        ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
-      }),
-      environment: { AWS_DEFAULT_REGION: deps.region },
-      password,
-    },
+    drill,
   });
+}
+
+/** What restic on the instance needs to open a repository: its URL, environment and password. */
+async function resticAccess(name: string | null, deps: PrepareDependencies) {
+  const repository = name ? await deps.repositories.get(name) : undefined;
+  const password = repository ? await deps.passwords.get(repository) : undefined;
+  if (!repository || password === undefined) {
+    throw new DrillCannotStartError("no-password", `no password for restic repository ${name ?? "(none named)"}`);
+  }
+  return {
+    repository: resticRepositoryUrl({
+      bucket: deps.bucket,
+      repository: repository.name,
+      region: deps.region,
+      ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
+    }),
+    environment: { AWS_DEFAULT_REGION: deps.region },
+    password,
+  };
 }
 
 async function dumpSetDrill(set: DumpSetEntry, plan: DrillPlan, deps: PrepareDependencies) {
@@ -245,11 +233,7 @@ async function dumpSetDrill(set: DumpSetEntry, plan: DrillPlan, deps: PrepareDep
 }
 
 async function resticDrill(drillId: string, snapshot: ResticSnapshotEntry, plan: DrillPlan, deps: PrepareDependencies) {
-  const repository = await deps.repositories.get(snapshot.repository);
-  const password = repository ? await deps.passwords.get(repository) : undefined;
-  if (!repository || password === undefined) {
-    throw new DrillCannotStartError("no-password", `no password for restic repository ${snapshot.repository}`);
-  }
+  const access = await resticAccess(snapshot.repository, deps);
   const n = plan.checks.resticReadDataSubsets;
   // Rotate the subset drill by drill: n drills of a source read every pack of its repository once.
   const previous = await deps.drills.listBySource(snapshot.source, n);
@@ -258,14 +242,7 @@ async function resticDrill(drillId: string, snapshot: ResticSnapshotEntry, plan:
   return {
     kind: "restic" as const,
     snapshotId: snapshot.id,
-    repository: resticRepositoryUrl({
-      bucket: deps.bucket,
-      repository: snapshot.repository,
-      region: deps.region,
-      ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
-    }),
-    environment: { AWS_DEFAULT_REGION: deps.region },
-    password,
+    ...access,
     expected: { files: summary?.total_files_processed ?? null, bytes: summary?.total_bytes_processed ?? null },
     subset: { k: last ? (last.k % n) + 1 : 1, n },
   };

@@ -39,21 +39,9 @@ describe("the local stack", () => {
     expect(existsSync(stateFile)).toBe(true);
 
     // The other terminal: no flags, no variables; the CLI finds the stack through the state file.
-    const env = { AWS_ENDPOINT_URL: undefined, RESTORABLE_BUCKET: undefined, RESTORABLE_TABLE: undefined };
-    const { directory } = await writeSeedBackup(postgresAt(inject("postgresPort")), { rows: 10 });
-    const pushed = await runCli(["push", directory, "--source", "laptop"], { cwd: workspace, env });
-    expect(pushed.code, pushed.stderr).toBe(0);
+    const env = ANOTHER_TERMINAL;
+    const { pushed, listed } = await pushUntilListed(workspace, "laptop");
     expect(pushed.stdout).toMatch(/^Pushed set \d{8}T\d{6}Z-[0-9a-f]{12} of source laptop/);
-
-    let listed = "";
-    await waitFor(
-      async () => {
-        listed = (await runCli(["catalog", "list"], { cwd: workspace, env })).stdout;
-        return listed.includes("COMPLETE");
-      },
-      30_000,
-      () => listed,
-    );
     expect(listed).toMatch(/^SOURCE\s+KIND\s+LATEST\s+STATUS/);
     expect(listed).toMatch(/laptop\s+dumpset\s+\S+ \(2025-01-01 02:00:00Z\)\s+COMPLETE/);
     // The stack registered only its own generated key, so the seed's key id is flagged at ingest.
@@ -101,19 +89,8 @@ describe("the local stack against an emulator that is already running (npm start
     expect(output()).toContain(`starting the local stack against ${external.endpoint}`);
     expect(output()).toContain(`emulator   ${external.endpoint} (already running;`);
 
-    const env = { AWS_ENDPOINT_URL: undefined, RESTORABLE_BUCKET: undefined, RESTORABLE_TABLE: undefined };
-    const { directory } = await writeSeedBackup(postgresAt(inject("postgresPort")), { rows: 10 });
-    const pushed = await runCli(["push", directory, "--source", "elsewhere"], { cwd: workspace, env });
-    expect(pushed.code, pushed.stderr).toBe(0);
-    let listed = "";
-    await waitFor(
-      async () => {
-        listed = (await runCli(["catalog", "list"], { cwd: workspace, env })).stdout;
-        return listed.includes("COMPLETE");
-      },
-      30_000,
-      () => listed,
-    );
+    const env = ANOTHER_TERMINAL;
+    await pushUntilListed(workspace, "elsewhere");
     const state = JSON.parse(readFileSync(stateFile, "utf-8")) as { endpoint: string; bucket: string };
     expect(state.endpoint).toBe(external.endpoint);
 
@@ -161,6 +138,27 @@ describe("the local stack against an emulator that is already running (npm start
  * `restorable local start` in a fresh workspace, as `npm start` runs it; resolves once it prints ready.
  * With an endpoint, as `npm start -- --endpoint <url>` runs it.
  */
+/** The CLI in another terminal: no flags, no variables; it finds the stack through the state file. */
+const ANOTHER_TERMINAL = { AWS_ENDPOINT_URL: undefined, RESTORABLE_BUCKET: undefined, RESTORABLE_TABLE: undefined };
+
+/** Pushes a seed-style set from another terminal and waits until `catalog list` shows it COMPLETE. */
+async function pushUntilListed(workspace: string, source: string) {
+  const env = ANOTHER_TERMINAL;
+  const { directory } = await writeSeedBackup(postgresAt(inject("postgresPort")), { rows: 10 });
+  const pushed = await runCli(["push", directory, "--source", source], { cwd: workspace, env });
+  expect(pushed.code, pushed.stderr).toBe(0);
+  let listed = "";
+  await waitFor(
+    async () => {
+      listed = (await runCli(["catalog", "list"], { cwd: workspace, env })).stdout;
+      return listed.includes("COMPLETE");
+    },
+    30_000,
+    () => listed,
+  );
+  return { pushed, listed };
+}
+
 async function startLocalStack(endpoint?: string) {
   const workspace = await mkdtemp(path.join(tmpdir(), "restorable-local-"));
   const stateFile = path.join(workspace, ".restorable", "local.json");

@@ -11,6 +11,7 @@ import type { DrillRecord } from "../../shared/drills/record";
 import { SetWriter } from "../support/dumpsets";
 import { postgresAt } from "../support/postgres";
 import { makeResticFixture, type ResticAccess, restic, resticJson } from "../support/restic";
+import { KEEP_ONLY_THE_NEWEST } from "../support/retention-flags";
 import { writeSeedBackup } from "../support/seed-backup";
 import { startTestStack, type TestStack } from "../support/stack";
 
@@ -353,20 +354,7 @@ describe("restic prune, the drill runner's maintenance job", () => {
     await stack.runScheduled("drillDispatcher");
     expect(await pruneJobs("pruned-ws")).toEqual([]);
 
-    const policy = await stack.cli([
-      "retention",
-      "set-policy",
-      "--source",
-      source,
-      "--keep-last",
-      "1",
-      "--floor-keep-newest",
-      "1",
-      "--floor-max-removal-percent",
-      "100",
-      "--floor-protect-hours",
-      "0",
-    ]);
+    const policy = await stack.cli(["retention", "set-policy", "--source", source, ...KEEP_ONLY_THE_NEWEST]);
     expect(policy.code, policy.stderr).toBe(0);
     const applied = await stack.cli(["retention", "apply", "--source", source, "--json"]);
     expect(applied.code, applied.stderr).toBe(0);

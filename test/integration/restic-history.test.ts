@@ -15,6 +15,7 @@ import type { Deployment } from "../../shared/contracts/deployment";
 import { policyDocument, resticHostStatements } from "../../shared/contracts/host-access";
 import { silentLog } from "../../shared/log";
 import { makeResticFixture, type ResticAccess, restic, resticJson } from "../support/restic";
+import { KEEP_ONLY_THE_NEWEST } from "../support/retention-flags";
 import { REGION, runCli } from "../support/stack";
 
 /**
@@ -156,20 +157,7 @@ describe("a workspace that overwrites its restic repository", () => {
     const sources = await catalog.backups.listSources();
     // The fixture's workspace: two snapshots, so keeping the last one forgets the other.
     const source = sources.find((s) => s.source.includes("workspace-owner:john"))?.source as string;
-    const set = await cli([
-      "retention",
-      "set-policy",
-      "--source",
-      source,
-      "--keep-last",
-      "1",
-      "--floor-keep-newest",
-      "1",
-      "--floor-max-removal-percent",
-      "100",
-      "--floor-protect-hours",
-      "0",
-    ]);
+    const set = await cli(["retention", "set-policy", "--source", source, ...KEEP_ONLY_THE_NEWEST]);
     expect(set.code, set.stderr).toBe(0);
     const applied = await cli(["retention", "apply", "--source", source, "--json"]);
     expect(applied.code, applied.stderr).toBe(0);

@@ -9,6 +9,7 @@ import { DynamoRetentionStore } from "../../shared/catalog/dynamo/retention-stor
 import type { DumpSetEntry } from "../../shared/catalog/entry";
 import { SetWriter } from "../support/dumpsets";
 import { makeResticFixture, type ResticAccess, restic, resticJson } from "../support/restic";
+import { KEEP_ONLY_THE_NEWEST } from "../support/retention-flags";
 import { startTestStack, type TestStack } from "../support/stack";
 import { resticBinary } from "../support/tools";
 
@@ -370,20 +371,7 @@ describe("retention of restic snapshots", () => {
       })),
     });
     await stack.pump.drain();
-    await cli(
-      "retention",
-      "set-policy",
-      "--repo",
-      "busy",
-      "--keep-last",
-      "1",
-      "--floor-keep-newest",
-      "1",
-      "--floor-max-removal-percent",
-      "100",
-      "--floor-protect-hours",
-      "0",
-    );
+    await cli("retention", "set-policy", "--repo", "busy", ...KEEP_ONLY_THE_NEWEST);
 
     // A backup reading from stdin holds its lock until stdin closes: another client at work.
     const holder = spawn(

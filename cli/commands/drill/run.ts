@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
+import type { DrillRequest } from "../../../shared/drills/prepare";
 import { makeDrillId } from "../../../shared/drills/record";
 import { ConfigurationError } from "../../../shared/errors";
 import { sfnClient } from "../../aws";
 import { printDrill } from "../../output/drills";
 import { printJson } from "../../output/format";
-import { servicesFor } from "../../services";
+import { type Services, servicesFor } from "../../services";
 import { watchDrill } from "./watch";
 
 interface RunOptions {
@@ -27,16 +28,29 @@ export function registerDrillRun(drill: Command): void {
 }
 
 async function run(options: RunOptions, command: Command): Promise<void> {
-  const { deployment, catalog } = await servicesFor(command);
-  if (!deployment.drillStateMachineArn) {
-    throw new ConfigurationError("no-drills", "this deployment has no drill state machine: deploy the current stack");
-  }
-  const request = {
+  const services = await servicesFor(command);
+  const request: DrillRequest = {
     drillId: makeDrillId(new Date(), randomBytes(4).toString("hex")),
     source: options.source,
     backupId: options.backup ?? null,
-    trigger: "manual" as const,
+    trigger: "manual",
   };
+  await startDrill(services, request, options, `Started drill ${request.drillId}`);
+}
+
+/**
+ * Starts the drill state machine with `request` (a drill, or a prune job), then either says so or, with
+ * `--wait`, follows it to its result and exits 1 unless it PASSED.
+ */
+export async function startDrill(
+  { deployment, catalog }: Services,
+  request: DrillRequest,
+  options: { wait?: boolean; json?: boolean },
+  started: string,
+): Promise<void> {
+  if (!deployment.drillStateMachineArn) {
+    throw new ConfigurationError("no-drills", "this deployment has no drill state machine: deploy the current stack");
+  }
   const { StartExecutionCommand } = await import("../../sdk/sfn");
   await (await sfnClient()).send(
     new StartExecutionCommand({
@@ -47,7 +61,7 @@ async function run(options: RunOptions, command: Command): Promise<void> {
   );
   if (!options.wait) {
     if (options.json) return printJson({ drillId: request.drillId, started: true });
-    return console.log(`Started drill ${request.drillId}: restorable drill show ${request.drillId}`);
+    return console.log(`${started}: restorable drill show ${request.drillId}`);
   }
   const drill = await watchDrill(catalog.drills, request.drillId, !options.json && process.stderr.isTTY === true);
   if (options.json) printJson(drill);

@@ -3,11 +3,8 @@ import type { Command } from "commander";
 import type { DrillRequest } from "../../../shared/drills/prepare";
 import { makeDrillId, pruneSource } from "../../../shared/drills/record";
 import { ConfigurationError } from "../../../shared/errors";
-import { sfnClient } from "../../aws";
-import { printDrill } from "../../output/drills";
-import { printJson } from "../../output/format";
 import { servicesFor } from "../../services";
-import { watchDrill } from "../drill/watch";
+import { startDrill } from "../drill/run";
 
 interface PruneOptions {
   wait?: boolean;
@@ -28,12 +25,10 @@ export function registerResticPrune(restic: Command): void {
 }
 
 async function prune(name: string, options: PruneOptions, command: Command): Promise<void> {
-  const { deployment, catalog } = await servicesFor(command);
-  if (!deployment.drillStateMachineArn) {
-    throw new ConfigurationError("no-drills", "this deployment has no drill state machine: deploy the current stack");
-  }
+  const services = await servicesFor(command);
   const now = new Date();
-  if (!(await catalog.repositories.claimPrune(name, now, { force: true }).catch(() => false))) {
+  // Started whatever retention asked for; false only when no such repository is registered.
+  if (!(await services.catalog.repositories.claimPrune(name, now, { force: true }))) {
     throw new ConfigurationError(
       "unknown-repository",
       `no restic repository named ${name}: add it with restorable restic add-repo ${name}`,
@@ -47,22 +42,5 @@ async function prune(name: string, options: PruneOptions, command: Command): Pro
     job: "prune",
     repository: name,
   };
-  const { StartExecutionCommand } = await import("../../sdk/sfn");
-  await (await sfnClient()).send(
-    new StartExecutionCommand({
-      stateMachineArn: deployment.drillStateMachineArn,
-      name: request.drillId,
-      input: JSON.stringify({ request }),
-    }),
-  );
-  if (!options.wait) {
-    if (options.json) return printJson({ drillId: request.drillId, started: true });
-    return console.log(
-      `Started restic prune of ${name} as ${request.drillId}: restorable drill show ${request.drillId}`,
-    );
-  }
-  const job = await watchDrill(catalog.drills, request.drillId, !options.json && process.stderr.isTTY === true);
-  if (options.json) printJson(job);
-  else printDrill(job);
-  if (job.status !== "PASSED") process.exitCode = 1;
+  await startDrill(services, request, options, `Started restic prune of ${name} as ${request.drillId}`);
 }
