@@ -25,6 +25,8 @@ export interface BenchResult {
   met: boolean;
   /** What the figure is bound by, measured in the same run, when that is known. */
   limitedBy?: string;
+  /** Other references measured in the same run, shown beside the figure without a target of their own. */
+  beside?: Array<Reference & { ratio: number }>;
 }
 
 export interface BenchContext {

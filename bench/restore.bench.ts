@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import * as path from "node:path";
@@ -22,21 +22,26 @@ import {
 
 const MiB = 1024 * 1024;
 /**
- * The bundle `npm run bench` has just built, run directly: cli/bin/restorable.mjs would fall back to the sources
- * (through tsx) as soon as any source file is newer than the bundle, and measure tsx instead.
+ * The one file a host installs (README "Installing on a backup host"), which `npm run bench` has just built and
+ * which a host restores with on its worst day; run after a first, unmeasured restore has written its code cache,
+ * as every run after a host's first starts from it.
  */
-const CLI_BUNDLE = path.join(REPOSITORY_ROOT, "dist", "restorable.mjs");
+const HOST_CLI = path.join(REPOSITORY_ROOT, "dist", "restorable-host.mjs");
 /** 1 GiB by default; BENCH_RESTORE_BYTES scales it (a whole number of MiB). */
 const SIZE = Number(process.env.BENCH_RESTORE_BYTES ?? 1024 * MiB);
-const ROUNDS = Number(process.env.BENCH_RESTORE_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_RESTORE_ROUNDS ?? 7);
 const RSS_TARGET_MIB = 200;
 const THROUGHPUT_TARGET_RATIO = 0.9;
 
 /**
- * `restorable restore` (the real CLI, as an operator runs it) of a set holding one SIZE-byte file: pinned
- * version, SHA-256 verified while streaming, written under a temporary name, flushed and renamed. Beside it, a
- * plain GetObject of the same version streamed to a file, in the same run; rounds alternate which goes first,
- * with the emulator on a core of its own. Peak RSS is the restoring process's own (getrusage of the child).
+ * `restorable restore` (the real CLI, as a host runs it) of a set holding one SIZE-byte file: pinned version,
+ * SHA-256 verified while streaming, written under a temporary name, flushed to disk as it downloads, fsynced
+ * and renamed. Beside it, in the same run, a plain GetObject of the same version written through the same
+ * flushing writer: the reference the target applies to, since both then end with the bytes on disk and differ
+ * only by what restore adds. Also beside it, a plain GetObject left in the page cache (its bytes not yet on
+ * disk when it ends), which shows what the flush costs on this disk. Rounds rotate which goes first. The
+ * emulator is pinned to a core so that its scheduling stays put; the measured processes may use every core, as
+ * on a host restoring from S3. Peak RSS is the restoring process's own (getrusage of the child).
  */
 export const restoreThroughput: Benchmark = {
   name: "restore",
@@ -48,93 +53,117 @@ export const restoreThroughput: Benchmark = {
       RESTORABLE_TABLE: context.table,
       RESTORABLE_ENDPOINT: context.endpoint,
     };
-    const pinned = await isolateEmulator(context.endpoint, context.log);
+    await isolateEmulator(context.endpoint, context.log);
     const target = path.join(context.scratch, "restored");
     const runRestore = async () => {
-      const measured = await measure(
-        [...pinned, process.execPath, CLI_BUNDLE, "restore", entry.id, "--to", target, "--json"],
-        deployment,
-      );
+      const measured = await measure([process.execPath, HOST_CLI, "restore", entry.id, "--to", target, "--json"], {
+        ...deployment,
+        RESTORABLE_CACHE_DIR: path.join(context.scratch, "code-cache"),
+      });
       await rm(target, { recursive: true, force: true });
       return measured;
     };
-    const runPlain = async () => {
+    await runRestore();
+    const plain = (flush: boolean) => async () => {
       const file = path.join(context.scratch, "plain.bin");
       const measured = await measure([
-        ...pinned,
         process.execPath,
         plainDownload,
         context.bucket,
         component.key,
         component.versionId as string,
         file,
+        ...(flush ? ["--flush"] : []),
       ]);
       await rm(file, { force: true });
       return measured;
     };
 
-    const restores: Measured[] = [];
-    const plains: Measured[] = [];
+    const runs = { restore: runRestore, flushed: plain(true), cached: plain(false) };
+    const measured: Record<keyof typeof runs, Measured[]> = { restore: [], flushed: [], cached: [] };
+    const order = Object.keys(runs) as (keyof typeof runs)[];
     for (let round = 0; round < ROUNDS; round++) {
-      // Alternate which goes first, so that drift in the emulator hits both alike.
-      const [first, second] = round % 2 === 0 ? [runPlain, runRestore] : [runRestore, runPlain];
-      const a = await first();
-      const b = await second();
-      const [plain, restore] = round % 2 === 0 ? [a, b] : [b, a];
-      plains.push(plain);
-      restores.push(restore);
-      context.log(
-        `round ${round + 1}/${ROUNDS}: plain ${plain.seconds.toFixed(2)} s (CPU ${plain.cpuSeconds.toFixed(2)} s, ` +
-          `${mib(plain.maxRssBytes)} MiB), restore ${restore.seconds.toFixed(2)} s (CPU ${restore.cpuSeconds.toFixed(2)} s, ` +
-          `${mib(restore.maxRssBytes)} MiB)`,
-      );
+      // Rotate which goes first, so that drift in the emulator or the disk hits all alike.
+      const rotated = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
+      for (const name of rotated) measured[name].push(await runs[name]());
+      const describe = (name: keyof typeof runs) => {
+        const m = measured[name][round] as Measured;
+        return `${name} ${m.seconds.toFixed(2)} s (CPU ${m.cpuSeconds.toFixed(2)} s, ${mib(m.maxRssBytes)} MiB)`;
+      };
+      context.log(`round ${round + 1}/${ROUNDS}: ${order.map(describe).join(", ")}`);
     }
-    const throughput = (m: Measured) => SIZE / m.seconds / MiB;
-    const restore = median(restores.map(throughput));
-    const plain = median(plains.map(throughput));
-    const restoreRss = Math.max(...restores.map((m) => m.maxRssBytes)) / MiB;
-    const plainRss = Math.max(...plains.map((m) => m.maxRssBytes)) / MiB;
+    const throughput = (runs: Measured[]) => median(runs.map((m) => SIZE / m.seconds / MiB));
+    const restore = throughput(measured.restore);
+    const flushed = throughput(measured.flushed);
+    const cached = throughput(measured.cached);
+    const peakRss = (runs: Measured[]) => Math.max(...runs.map((m) => m.maxRssBytes)) / MiB;
     const size = describeSize(SIZE);
+    const hashSeconds = sha256CpuSeconds(SIZE);
+    const allowedSeconds = (SIZE / MiB / flushed) * (1 / THROUGHPUT_TARGET_RATIO - 1);
     return [
       {
         name: `restore throughput, ${size} set`,
         value: round2(restore),
         unit: "MiB/s",
         reference: {
-          name: "plain GetObject of the same version to a file, no hashing",
-          value: round2(plain),
+          name: "plain GetObject of the same version to a file, flushed to disk by the same writer, no hashing",
+          value: round2(flushed),
           unit: "MiB/s",
         },
-        ratio: round2(restore / plain),
+        ratio: round2(restore / flushed),
         target: `ratio ≥ ${THROUGHPUT_TARGET_RATIO}`,
-        met: restore / plain >= THROUGHPUT_TARGET_RATIO,
+        met: restore / flushed >= THROUGHPUT_TARGET_RATIO,
+        limitedBy:
+          `the SHA-256 restore must compute: ${round2(hashSeconds)} s of CPU for these ${size} on this machine ` +
+          `(measured here, OpenSSL with the SHA extensions), on the thread that receives the bytes, where the ` +
+          `target allows restore ${round2(allowedSeconds)} s more than the reference in all`,
+        beside: [
+          {
+            name: "plain GetObject of the same version to a file left in the page cache (not yet on disk when it ends)",
+            value: round2(cached),
+            unit: "MiB/s",
+            ratio: round2(restore / cached),
+          },
+        ],
       },
       {
         name: `restore peak RSS, ${size} set`,
-        value: round2(restoreRss),
+        value: round2(peakRss(measured.restore)),
         unit: "MiB",
-        reference: { name: "peak RSS of the plain GetObject download", value: round2(plainRss), unit: "MiB" },
-        ratio: round2(restoreRss / plainRss),
+        reference: {
+          name: "peak RSS of the plain GetObject download through the same writer",
+          value: round2(peakRss(measured.flushed)),
+          unit: "MiB",
+        },
+        ratio: round2(peakRss(measured.restore) / peakRss(measured.flushed)),
         target: `< ${RSS_TARGET_MIB} MiB`,
-        met: restoreRss < RSS_TARGET_MIB,
+        met: peakRss(measured.restore) < RSS_TARGET_MIB,
       },
     ];
   },
 };
+
+/** CPU seconds this process spends hashing `size` bytes with SHA-256, in the 64 KiB pieces a download arrives in. */
+function sha256CpuSeconds(size: number): number {
+  const piece = randomBytes(64 * 1024);
+  const hash = createHash("sha256");
+  const before = process.cpuUsage();
+  for (let hashed = 0; hashed < size; hashed += piece.length) hash.update(piece);
+  hash.digest();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1e6;
+}
 
 /** Pushes a directory holding one SIZE-byte random file through the CLI and indexes it with the real indexer. */
 async function pushedSet(context: BenchContext) {
   const directory = path.join(context.scratch, "20250101_020000");
   context.log(`writing and pushing a ${describeSize(SIZE)} file ...`);
   await writeRandomFile(path.join(directory, "big.bin"), SIZE);
-  const pushed = await measure(
-    [process.execPath, CLI_BUNDLE, "push", directory, "--source", "bench-restore", "--json"],
-    {
-      RESTORABLE_BUCKET: context.bucket,
-      RESTORABLE_TABLE: context.table,
-      RESTORABLE_ENDPOINT: context.endpoint,
-    },
-  );
+  const pushed = await measure([process.execPath, HOST_CLI, "push", directory, "--source", "bench-restore", "--json"], {
+    RESTORABLE_BUCKET: context.bucket,
+    RESTORABLE_TABLE: context.table,
+    RESTORABLE_ENDPOINT: context.endpoint,
+  });
   await rm(directory, { recursive: true, force: true });
   process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
   process.env.POWERTOOLS_METRICS_DISABLED = "true";

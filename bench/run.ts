@@ -62,6 +62,9 @@ try {
           `  ${result.met ? "✓" : "✗"} ${result.name}: ${result.value} ${result.unit}${reference}; target ${result.target}`,
         );
         if (!result.met && result.limitedBy) console.log(`    limited by ${result.limitedBy}`);
+        for (const other of result.beside ?? []) {
+          console.log(`    beside: ${other.value} ${other.unit}, ${other.name}; ratio ${other.ratio}`);
+        }
       }
       results.push(...measured.map((result) => ({ benchmark: benchmark.name, ...result })));
     } finally {
