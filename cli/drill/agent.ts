@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { type AgentConfig, AgentConfigSchema } from "../../shared/drills/agent-config";
 import type { AgentReport, CheckResult } from "../../shared/drills/record";
 import { AgentReportSchema } from "../../shared/drills/record";
+import { SealedConfigSchema, unsealConfig } from "../../shared/drills/sealed-config";
 import { describeError, InvalidInputError, RestorableError } from "../../shared/errors";
 import { COMPONENTS_DIRECTORY, runDumpSetChecks } from "./checks-dumpset";
 import { RESTIC_DIRECTORIES, runResticChecks, runResticPrune } from "./checks-restic";
@@ -23,8 +24,10 @@ export class ReportNotSentError extends RestorableError {
 }
 
 export interface DrillAgentOptions {
-  /** A presigned GET of the drill's config (AgentConfigSchema). */
+  /** A presigned GET of the drill's config: sealed (SealedConfigSchema) as the prepare step writes it. */
   configUrl: string;
+  /** The key that opens the sealed config, from the instance's user data. */
+  configKey?: string;
   /** The agent's own directory: created if missing; what the agent puts in it is removed at the end. */
   workDir: string;
   /** Progress, one line at a time, never with a secret or a URL in it. */
@@ -45,8 +48,8 @@ const DEADLINE_PASSED = "deadline passed";
  */
 export async function runDrillAgent(options: DrillAgentOptions): Promise<AgentReport> {
   const startedAt = new Date();
-  const config = await loadConfig(options.configUrl, startedAt, options.signal);
-  const redact = redactor(secretsOf(config, options.configUrl));
+  const config = await loadConfig(options, startedAt);
+  const redact = redactor([...secretsOf(config, options.configUrl), ...(options.configKey ? [options.configKey] : [])]);
   const log = (line: string) => options.log?.(redact(line));
   const run = new DrillRun(config, path.resolve(options.workDir), log, redact);
   const deadline = deadlineSignal(config.deadline, options.signal);
@@ -160,11 +163,13 @@ class DrillRun {
 }
 
 /**
- * Reads and validates the config. One that is readable but invalid still gets an error report when it names
- * its drill and report URL, so the drill ends as ERROR instead of waiting for its heartbeat to time out.
+ * Reads, opens and validates the config. One that opens but is invalid still gets an error report when it names
+ * its drill and report URL, so the drill ends as ERROR instead of waiting for its heartbeat to time out; one
+ * that does not open has no report URL to tell, and its drill ends when its heartbeat times out.
  */
-async function loadConfig(url: string, startedAt: Date, signal?: AbortSignal): Promise<AgentConfig> {
-  const response = await fetch(url, signal ? { signal } : {}).catch((error: unknown) => {
+async function loadConfig(options: DrillAgentOptions, startedAt: Date): Promise<AgentConfig> {
+  const url = options.configUrl;
+  const response = await fetch(url, options.signal ? { signal: options.signal } : {}).catch((error: unknown) => {
     const why = redactor([url])(describeError(error));
     throw new AgentConfigError("config-unreadable", `could not read the drill config: ${why}`);
   });
@@ -172,7 +177,7 @@ async function loadConfig(url: string, startedAt: Date, signal?: AbortSignal): P
     await response.body?.cancel();
     throw new AgentConfigError("config-unreadable", `could not read the drill config: HTTP ${response.status}`);
   }
-  const raw = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+  const raw = unsealed((await response.json().catch(() => undefined)) as Record<string, unknown> | undefined, options);
   const parsed = AgentConfigSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const problem = parsed.error.issues
@@ -184,6 +189,34 @@ async function loadConfig(url: string, startedAt: Date, signal?: AbortSignal): P
     await sendReport(raw.reportUrl, report, () => {}).catch(() => {});
   }
   throw error;
+}
+
+/**
+ * The config inside a sealed one. Without a key, a config that is not sealed is taken as it is (one written
+ * before configs were sealed, by a drill in flight across an upgrade); with one, it must be sealed, since
+ * the prepare step that handed out the key sealed it.
+ */
+function unsealed(raw: Record<string, unknown> | undefined, options: DrillAgentOptions) {
+  const sealed = SealedConfigSchema.safeParse(raw);
+  if (!sealed.success && options.configKey) {
+    throw new AgentConfigError(
+      "config-not-sealed",
+      "the drill config is not sealed although this instance was given its key: it is not the one the prepare step wrote",
+    );
+  }
+  if (!sealed.success) return raw;
+  if (!options.configKey) {
+    throw new AgentConfigError(
+      "config-key-missing",
+      "the drill config is sealed and no key was given (RESTORABLE_DRILL_CONFIG_KEY, from the instance's user data)",
+    );
+  }
+  const text = unsealConfig(sealed.data, options.configKey);
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }
 
 function failedBeforeStart(drillId: string, startedAt: Date, error: string): AgentReport {

@@ -10,6 +10,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { CONFIG_URL_LINE } from "../../shared/drills/agent-config";
 import { DRILL_TAGS } from "../../shared/drills/janitor";
+import { CONFIG_KEY_LINE } from "../../shared/drills/sealed-config";
 import type { Log } from "../../shared/log";
 import { REPOSITORY_ROOT } from "./paths";
 
@@ -85,7 +86,7 @@ export class LocalHypervisor {
       this.options.log.info("drill instance booted silent (test)", { instanceId });
       return;
     }
-    const configUrl = await this.configUrl(instanceId);
+    const { configUrl, configKey } = await this.agentConfig(instanceId);
     if (!configUrl) {
       this.options.log.warn("drill instance has no agent config in its user data", { instanceId });
       return;
@@ -101,7 +102,15 @@ export class LocalHypervisor {
         "--work-dir",
         workDir,
       ],
-      { env: { ...process.env, ...this.options.environment }, stdio: ["ignore", "ignore", "pipe"], detached: true },
+      {
+        env: {
+          ...process.env,
+          ...this.options.environment,
+          ...(configKey ? { RESTORABLE_DRILL_CONFIG_KEY: configKey } : {}),
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+        detached: true,
+      },
     );
     guest.child = child;
     let stderr = "";
@@ -117,7 +126,8 @@ export class LocalHypervisor {
     this.options.log.info("drill instance booted its agent", { instanceId });
   }
 
-  private async configUrl(instanceId: string): Promise<string | undefined> {
+  /** Where the agent's config is and the key that opens it, as the user data's lines give them. */
+  private async agentConfig(instanceId: string): Promise<{ configUrl?: string; configKey?: string }> {
     const attribute = await this.options.ec2.send(
       new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "userData" }),
     );
@@ -125,8 +135,15 @@ export class LocalHypervisor {
     // The emulator's Step Functions interpreter calls EC2 through boto3, which base64-encodes UserData a
     // second time; EC2 itself keeps what RunInstances was given.
     if (!userData.startsWith("#!")) userData = Buffer.from(userData, "base64").toString("utf-8");
-    const line = userData.split("\n").find((text) => text.startsWith(CONFIG_URL_LINE));
-    return line?.slice(CONFIG_URL_LINE.length).replace(/^'|'$/g, "");
+    const value = (prefix: string) =>
+      userData
+        .split("\n")
+        .find((text) => text.startsWith(prefix))
+        ?.slice(prefix.length)
+        .replace(/^'|'$/g, "");
+    const configUrl = value(CONFIG_URL_LINE);
+    const configKey = value(CONFIG_KEY_LINE);
+    return { ...(configUrl ? { configUrl } : {}), ...(configKey ? { configKey } : {}) };
   }
 
   private async evict(instanceId: string, guest: Guest): Promise<void> {

@@ -13,6 +13,7 @@ import { drillKeys } from "./layout";
 import { DEFAULT_DRILL_PLAN, type DrillPlan } from "./plan";
 import type { DrillStore } from "./ports";
 import { type DrillRecord, NO_PHASES } from "./record";
+import { CONFIG_KEY_LINE, sealConfig } from "./sealed-config";
 import { selectBackup } from "./select";
 
 /** What starts a drill (the CLI, the dispatcher): the state machine's input. */
@@ -119,11 +120,14 @@ export async function prepareDrill(
       config = await agentConfig(request.drillId, backup.source, drill, plan, deadline, deps);
     }
     const keys = drillKeys(request.drillId);
+    // Only the instance's user data carries the key: the copy the bucket keeps of a repository password or the
+    // master key is no use once the drill is over, and a config changed in the bucket does not open.
+    const { sealed, key } = sealConfig(request.drillId, JSON.stringify(config));
     await deps.s3.send(
       new PutObjectCommand({
         Bucket: deps.bucket,
         Key: keys.config,
-        Body: JSON.stringify(config),
+        Body: JSON.stringify(sealed),
         ContentType: "application/json",
       }),
     );
@@ -132,7 +136,7 @@ export async function prepareDrill(
       drillId: request.drillId,
       instanceType: plan.instance.type,
       diskGiB: plan.instance.diskGiB,
-      userData: Buffer.from(await userData(configUrl, plan, deps)).toString("base64"),
+      userData: Buffer.from(await userData({ url: configUrl, key }, plan, deps)).toString("base64"),
       deadline: deadline.toISOString(),
       heartbeatSeconds: plan.timeouts.heartbeatSeconds,
       timeoutSeconds: plan.timeouts.drillMinutes * 60,
@@ -252,14 +256,19 @@ async function resticDrill(drillId: string, snapshot: ResticSnapshotEntry, plan:
  * The instance's boot script (Amazon Linux 2023): a shutdown deadline first, whatever happens next (the
  * instance terminates on shutdown), then the agent's tools, the agent, and the drill.
  */
-async function userData(configUrl: string, plan: DrillPlan, deps: PrepareDependencies): Promise<string> {
+async function userData(
+  config: { url: string; key: string },
+  plan: DrillPlan,
+  deps: PrepareDependencies,
+): Promise<string> {
   const asset = async (name: string, object: { bucket: string; key: string } | null) =>
     object ? [`${name}='${await presignGet(deps.s3, object.bucket, object.key, undefined, plan)}'`] : [];
   return [
     "#!/bin/bash",
     "set -euo pipefail",
     `shutdown -h +${plan.timeouts.drillMinutes}`,
-    `${CONFIG_URL_LINE}'${configUrl}'`,
+    `${CONFIG_URL_LINE}'${config.url}'`,
+    `${CONFIG_KEY_LINE}'${config.key}'`,
     ...(await asset("RESTORABLE_AGENT_URL", deps.agent)),
     ...(await asset("RESTORABLE_RESTIC_URL", deps.restic)),
     "dnf install -y --quiet nodejs postgresql16 postgresql16-server tar gzip",
@@ -267,7 +276,7 @@ async function userData(configUrl: string, plan: DrillPlan, deps: PrepareDepende
     ...(deps.restic
       ? [`curl -fsSL "$RESTORABLE_RESTIC_URL" -o /usr/local/bin/restic && chmod +x /usr/local/bin/restic`]
       : []),
-    `node /opt/restorable-drill-agent.mjs drill agent --config-url "$RESTORABLE_DRILL_CONFIG_URL" --work-dir /var/lib/restorable-drill --shutdown`,
+    `RESTORABLE_DRILL_CONFIG_KEY="$RESTORABLE_DRILL_CONFIG_KEY" node /opt/restorable-drill-agent.mjs drill agent --config-url "$RESTORABLE_DRILL_CONFIG_URL" --work-dir /var/lib/restorable-drill --shutdown`,
     "",
   ].join("\n");
 }

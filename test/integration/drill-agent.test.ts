@@ -13,6 +13,7 @@ import { type DrillAgentOptions, redactor, runDrillAgent } from "../../cli/drill
 import { CsvRecords } from "../../cli/drill/checks-dumpset";
 import type { AgentConfig, DumpSetDrill, ResticDrill } from "../../shared/drills/agent-config";
 import { type AgentReport, AgentReportSchema } from "../../shared/drills/record";
+import { sealConfig } from "../../shared/drills/sealed-config";
 import type { ComponentKind } from "../../shared/dumpset/manifest";
 import { fullObjectChecksum } from "../../shared/dumpset/s3-checksum";
 import { postgresAt } from "../support/postgres";
@@ -470,6 +471,35 @@ describe("the drill agent's config", () => {
 
     const missing = runDrillAgent({ configUrl: bucket.url("/drills/nothing/config.json"), workDir });
     await expect(missing).rejects.toThrow("could not read the drill config: HTTP 404");
+  });
+
+  it("opens a sealed config only with its key, and with a key refuses one that is not sealed", async () => {
+    const drillId = "d-20260101T000000Z-fffffffe";
+    const workDir = path.join(scratch, "work-sealed");
+    // Sealed around an invalid config: that it is reported as invalid shows it was opened.
+    const { sealed, key } = sealConfig(
+      drillId,
+      JSON.stringify({ drillId, reportUrl: bucket.url(`/drills/${drillId}/report.json`) }),
+    );
+    const sealedFile = path.join(scratch, "sealed.json");
+    await writeFile(sealedFile, JSON.stringify(sealed));
+    const configUrl = bucket.serve(`/drills/${drillId}/config.json`, sealedFile);
+
+    await expect(runDrillAgent({ configUrl, configKey: key, workDir })).rejects.toThrow(
+      /^the drill config is not valid: format: /,
+    );
+    await expect(runDrillAgent({ configUrl, workDir })).rejects.toThrow(/sealed and no key was given/);
+    const otherKey = sealConfig(drillId, "{}").key;
+    await expect(runDrillAgent({ configUrl, configKey: otherKey, workDir })).rejects.toThrow(
+      /does not open with the key this instance was given/,
+    );
+
+    const plainFile = path.join(scratch, "plain.json");
+    await writeFile(plainFile, JSON.stringify({ drillId }));
+    const plainUrl = bucket.serve(`/drills/${drillId}-plain/config.json`, plainFile);
+    await expect(runDrillAgent({ configUrl: plainUrl, configKey: key, workDir })).rejects.toThrow(
+      /not sealed although this instance was given its key/,
+    );
   });
 });
 

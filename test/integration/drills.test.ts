@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openCatalog } from "../../shared/catalog/dynamo/open";
 import type { DumpSetEntry } from "../../shared/catalog/entry";
 import type { DrillRecord } from "../../shared/drills/record";
+import { SealedConfigError, SealedConfigSchema, unsealConfig } from "../../shared/drills/sealed-config";
 import { SetWriter } from "../support/dumpsets";
 import { postgresAt } from "../support/postgres";
 import { makeResticFixture, type ResticAccess, restic, resticJson } from "../support/restic";
@@ -307,6 +308,20 @@ describe("a restore drill of a restic snapshot", () => {
     expect(subsets).toEqual(["1/3", "2/3", "3/3"]);
     expect(await drillInstancesLeftRunning()).toEqual([]);
   }, 300_000);
+
+  it("leaves the repository password in the bucket only sealed, under a key that went with the instance", async () => {
+    await setPlan(source, { checks: { resticReadDataSubsets: 1 } });
+    const drill = await runDrill(source, snapshotId);
+    expect(drill.status, drill.reason ?? "").toBe("PASSED");
+    const stored = await stack.s3.send(
+      new GetObjectCommand({ Bucket: stack.deployment.bucket, Key: `drills/${drill.id}/config.json` }),
+    );
+    const text = (await stored.Body?.transformToString()) ?? "";
+    expect(text).not.toContain("drill password");
+    const sealed = SealedConfigSchema.parse(JSON.parse(text));
+    expect(sealed.drillId).toBe(drill.id);
+    expect(() => unsealConfig(sealed, randomBytes(32).toString("base64url"))).toThrow(SealedConfigError);
+  }, 120_000);
 
   it("fails restic check when a pack is damaged (before the service puts it back)", async () => {
     await setPlan(source, { checks: { resticReadDataSubsets: 1 } });

@@ -2,12 +2,13 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { AgentReport } from "../../../shared/drills/record";
 import { printJson } from "../../output/format";
 
 interface AgentOptions {
   configUrl: string;
+  configKey?: string;
   workDir?: string;
   shutdown?: boolean;
   json?: boolean;
@@ -22,6 +23,11 @@ export function registerDrillAgent(drill: Command): void {
     .command("agent", { hidden: true })
     .description("Run one drill on this machine from its config, and upload the report (what a drill instance runs)")
     .requiredOption("--config-url <url>", "presigned URL of the drill's config")
+    .addOption(
+      new Option("--config-key <key>", "the key that opens the sealed config (from the instance's user data)").env(
+        "RESTORABLE_DRILL_CONFIG_KEY",
+      ),
+    )
     .option(
       "--work-dir <dir>",
       "directory to work in (created if missing; emptied at the end; default: a temporary one)",
@@ -41,6 +47,7 @@ async function agent(options: AgentOptions): Promise<void> {
   try {
     const report = await runDrillAgent({
       configUrl: options.configUrl,
+      ...(options.configKey ? { configKey: options.configKey } : {}),
       workDir: options.workDir ?? (temporary as string),
       log: (line) => process.stderr.write(`drill agent: ${line}\n`),
       signal: controller.signal,
