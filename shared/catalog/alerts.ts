@@ -22,6 +22,8 @@ export const AlertSchema = z.object({
     "drill-failed",
     /** The indexer recorded a dump set CORRUPT (once per set and manifest version). */
     "set-corrupt",
+    /** A source's sets name a master key the service does not hold (once per source and key). */
+    "master-key-not-held",
     /** A source's backups are past due (LATE: within grace; STALE: past grace), still STALE, or back. */
     "source-late",
     "source-stale",

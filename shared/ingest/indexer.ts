@@ -1,6 +1,6 @@
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { isMissingObject } from "../aws/s3-errors";
-import type { BackupEntry, CatalogComponent } from "../catalog/entry";
+import type { BackupEntry, CatalogComponent, DumpSetEntry } from "../catalog/entry";
 import { type ClassifiedKey, classifyKey, manifestKey } from "../contracts/layout";
 import { describeError } from "../errors";
 import { parseJsonWith } from "../validation";
@@ -148,6 +148,9 @@ async function indexDumpSet(
   const log = status === "COMPLETE" ? deps.log.info : deps.log.warn;
   log.call(deps.log, "recorded dump set", { key, id, status, reason: statusReason });
   if (status === "CORRUPT") await alertCorrupt(evaluation.entry, evaluation.manifestVersion, deps);
+  if (evaluation.entry.kind === "dumpset" && evaluation.entry.masterKeyHeld === false) {
+    await alertKeyNotHeld(evaluation.entry, deps);
+  }
   return {
     key,
     outcome: "recorded",
@@ -172,6 +175,26 @@ async function alertCorrupt(entry: BackupEntry, manifestVersion: string | null, 
         createdAt: entry.createdAt,
         manifestVersion,
       },
+    },
+    deps.now(),
+  );
+}
+
+/**
+ * One alert per source and master key the service does not hold, not one per nightly set: the first set
+ * that names it raises it. `restorable key import` / `key register` clear the sets' flag.
+ */
+async function alertKeyNotHeld(entry: DumpSetEntry, deps: IndexerDependencies) {
+  const keyId = entry.masterKeyId ?? "unknown";
+  await deps.alerts.raiseOnce(
+    `master-key-not-held:${entry.source}:${keyId}`,
+    {
+      kind: "master-key-not-held",
+      subject: entry.source,
+      message:
+        `backups of ${entry.source} name master key ${keyId}, which the service does not hold: their secrets cannot ` +
+        `be decrypted after a restore (first: ${entry.id}); restorable key import --key-file <file> --key-id ${keyId}`,
+      details: { source: entry.source, masterKeyId: keyId, setId: entry.id, createdAt: entry.createdAt },
     },
     deps.now(),
   );

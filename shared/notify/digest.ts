@@ -8,6 +8,7 @@ import type { MessageBlock, SlackMessage } from "./ports";
 const GROUPS: [AlertKind, string][] = [
   ["drill-failed", "Restore drills that did not pass"],
   ["set-corrupt", "CORRUPT backup sets"],
+  ["master-key-not-held", "Master keys not held"],
   ["history-replaced", "Committed backups overwritten"],
   ["restic-file-misnamed", "restic files with wrong bytes"],
   ["source-stale", "Backups STALE"],

@@ -145,6 +145,28 @@ function setCorrupt(alert: Alert): AlertView {
   };
 }
 
+function masterKeyNotHeld(alert: Alert): AlertView {
+  const d = alert.details;
+  const source = sourceOf(alert);
+  const keyId = str(d.masterKeyId) ?? "?";
+  const setId = str(d.setId);
+  const command = "restorable key import --key-file <file> --key-id " + keyId;
+  return {
+    title: `Master key not held: ${source}`,
+    icon: ":key:",
+    summary:
+      `Backups of ${code(source)} name master key ${code(keyId)}, which the service does not hold: their ` +
+      "secrets cannot be decrypted after a restore. Import the key (or register it if it is already in the secret).",
+    fields: known([
+      ["Source", code(source)],
+      ["Master key", code(keyId)],
+      ["First set", setId ? code(setId) : undefined],
+    ]),
+    command,
+    line: lineOf(`${code(source)} names master key ${code(keyId)}, not held`, command),
+  };
+}
+
 function historyReplaced(alert: Alert): AlertView {
   const d = alert.details;
   const repository = str(d.repository);
@@ -285,6 +307,7 @@ const VIEWS: Record<AlertKind, ViewBuilder> = {
   "source-recovered": health((s) => `Back to normal: ${s}`, ":large_green_circle:"),
   "drill-failed": drillFailed,
   "set-corrupt": setCorrupt,
+  "master-key-not-held": masterKeyNotHeld,
   "history-replaced": historyReplaced,
   "restic-file-misnamed": resticFileMisnamed,
   "retention-refused": retention("refused"),

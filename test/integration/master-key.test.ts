@@ -7,6 +7,7 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { beforeAll, describe, expect, it } from "vitest";
+import { openCatalog } from "../../shared/catalog/dynamo/open";
 import type { DumpSetEntry } from "../../shared/catalog/entry";
 import { masterKeyFingerprint } from "../../shared/keys/master-key";
 import { SetWriter } from "../support/dumpsets";
@@ -112,6 +113,12 @@ describe("the master key the service holds", () => {
     // Sets arrive naming a key the service does not hold yet; importing it clears their flag.
     const first = await flaggedSet("mk-2026-late", "PGDMP late 1");
     const second = await flaggedSet("mk-2026-late", "PGDMP late 2");
+    // One alert for the source and key, not one per set.
+    const alerts = (await openCatalog(stack.dynamo, stack.deployment.table).alerts.recent(100)).filter(
+      (alert) => alert.kind === "master-key-not-held" && alert.subject === "late-keys",
+    );
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.details).toMatchObject({ masterKeyId: "mk-2026-late", setId: first.setId });
     const directory = await mkdtemp(path.join(tmpdir(), "restorable-key-"));
     const keyFile = path.join(directory, "late.key");
     await writeFile(keyFile, "bGF0ZS1rZXktb2YtdGhlLWFwcGxpY2F0aW9u\n");

@@ -102,6 +102,11 @@ const EVERY_KIND: Alert[] = [
     reason: "Threshold crossed",
   }),
   alert("test", "slack", "Slack is connected: this is a test from restorable", { requestedBy: "ops@host" }),
+  alert("master-key-not-held", "codebolt-prod", "backups of codebolt-prod name master key mk-2019-lost …", {
+    source: "codebolt-prod",
+    masterKeyId: "mk-2019-lost",
+    setId: "20250601T020000Z-abc",
+  }),
 ];
 
 const textOf = (message: SlackMessage) => JSON.stringify(message);
@@ -148,6 +153,13 @@ describe("a message per alert", () => {
       "`restorable retention plan --source codebolt-prod`",
     );
     expect(textOf(alertMessage(EVERY_KIND[11] as Alert))).toContain("`restorable ingest dlq`");
+  });
+
+  it("names the master key a source's sets need and how to give it to the service", () => {
+    const text = textOf(alertMessage(EVERY_KIND.find((a) => a.kind === "master-key-not-held") as Alert));
+    expect(text).toContain("Master key not held: codebolt-prod");
+    expect(text).toContain("`mk-2019-lost`");
+    expect(text).toContain("`restorable key import --key-file &lt;file&gt; --key-id mk-2019-lost`");
   });
 
   it("escapes Slack's control characters, so an alert cannot ping a channel or forge a link", () => {
