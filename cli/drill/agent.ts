@@ -49,7 +49,7 @@ const DEADLINE_PASSED = "deadline passed";
 export async function runDrillAgent(options: DrillAgentOptions): Promise<AgentReport> {
   const startedAt = new Date();
   const config = await loadConfig(options, startedAt);
-  const redact = redactor([...secretsOf(config, options.configUrl), ...(options.configKey ? [options.configKey] : [])]);
+  const redact = redactor(secretsOf(config, options));
   const log = (line: string) => options.log?.(redact(line));
   const run = new DrillRun(config, path.resolve(options.workDir), log, redact);
   const deadline = deadlineSignal(config.deadline, options.signal);
@@ -234,9 +234,17 @@ function failedBeforeStart(drillId: string, startedAt: Date, error: string): Age
   };
 }
 
-/** Every secret the config holds: URLs (their signatures), the master key, restic's password and credentials. */
-function secretsOf(config: AgentConfig, configUrl: string): string[] {
-  const secrets = [configUrl, config.reportUrl, config.heartbeatUrl];
+/**
+ * Every secret the agent holds: the config's URL and key, and what the config holds: URLs (their signatures),
+ * the master key, restic's password and credentials.
+ */
+function secretsOf(config: AgentConfig, options: Pick<DrillAgentOptions, "configUrl" | "configKey">): string[] {
+  const secrets = [
+    options.configUrl,
+    ...(options.configKey ? [options.configKey] : []),
+    config.reportUrl,
+    config.heartbeatUrl,
+  ];
   const { drill } = config;
   if (drill.kind === "dumpset") {
     secrets.push(...drill.components.map((component) => component.url));

@@ -148,9 +148,7 @@ async function indexDumpSet(
   const log = status === "COMPLETE" ? deps.log.info : deps.log.warn;
   log.call(deps.log, "recorded dump set", { key, id, status, reason: statusReason });
   if (status === "CORRUPT") await alertCorrupt(evaluation.entry, evaluation.manifestVersion, deps);
-  if (evaluation.entry.kind === "dumpset" && evaluation.entry.masterKeyHeld === false) {
-    await alertKeyNotHeld(evaluation.entry, deps);
-  }
+  if (evaluation.entry.masterKeyHeld === false) await alertKeyNotHeld(evaluation.entry, deps);
   return {
     key,
     outcome: "recorded",
